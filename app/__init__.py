@@ -1,0 +1,91 @@
+"""Quarterdeck: crisis management and quarter-close readiness.
+
+create_app() wires configuration, extensions, blueprints and CLI commands. It
+starts nothing: no scheduler, no threads (the scheduler is its own process).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pathlib import Path
+
+from flask import Flask
+
+from app.database import render_migration_item
+from app.extensions import csrf, db, limiter, login_manager, migrate
+from config import load_config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment (or `env`), then apply `overrides`; raises ConfigError when malformed."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(env))
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True,
+                     render_item=render_migration_item)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+    from app.auth.sessions import BrowserOnlySessionInterface
+    app.session_interface = BrowserOnlySessionInterface()
+
+    _register_blueprints(app)
+    from app import web
+    web.init_app(app)
+    _register_cli(app)
+
+    from app.access import check_every_endpoint_declares_access
+    check_every_endpoint_declares_access(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every models module so the metadata (and Alembic) sees all tables."""
+    from app.audit import models as _audit  # noqa: F401
+    from app.auth import models as _auth  # noqa: F401
+    from app.calendar import models as _calendar  # noqa: F401
+    from app.system import models as _system  # noqa: F401
+    from app.audit import recorder as _recorder  # noqa: F401  (registers the audit hook)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.api.support import handle_api_errors
+    from app.audit import api as _audit_api  # noqa: F401  (adds routes to api_bp)
+    from app.audit.views import bp as audit_bp
+    from app.auth import api as _auth_api  # noqa: F401
+    from app.auth.views import bp as auth_bp
+    from app.calendar import api as _calendar_api  # noqa: F401
+    from app.calendar.views import bp as calendar_bp
+    from app.system import api as _system_api  # noqa: F401
+    from app.system.views import bp as home_bp
+
+    handle_api_errors(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
+    for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.scheduler import scheduler_cli
+    from app.seed import demo_command, seed_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(demo_command)

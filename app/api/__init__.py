@@ -1,0 +1,8 @@
+"""The JSON API under /api/v1: bearer tokens, JSON errors, an OpenAPI document.
+
+Each domain's api.py adds its routes to `bp`; create_app() imports them
+before registering the blueprint.
+"""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")

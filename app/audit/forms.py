@@ -1,0 +1,23 @@
+"""The filter form of the global audit log (read from the query string)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from app.audit.services import ACTIONS, audited_models
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    entity_type = SelectField("Record type", default="", validators=[Optional()])
+    action = SelectField("Action", default="", choices=[("", "any")] + [(a, a) for a in ACTIONS], validators=[Optional()])
+    actor = StringField("Who", validators=[Optional(), Length(max=200)])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity_type.choices = [("", "any")] + [(name, name) for name in sorted(audited_models())]

@@ -1,0 +1,60 @@
+"""Reading the audit trail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, select
+
+from app.audit.models import Audited, AuditEvent
+from app.errors import NotFound
+from app.extensions import db
+from app.timeutil import UTC
+
+ACTIONS = ("create", "update", "delete")
+
+
+def audited_models() -> dict[str, type]:
+    """Table name -> model class, for every model that carries the Audited mixin."""
+    return {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
+            if issubclass(mapper.class_, Audited)}
+
+
+def model_for(entity_type: str) -> type:
+    model = audited_models().get(entity_type)
+    if model is None:
+        raise NotFound(f"No audited record type {entity_type!r}.")
+    return model
+
+
+def history(entity_type: str, entity_id: str) -> list[AuditEvent]:
+    """Every recorded change of one record, newest first."""
+    model_for(entity_type)
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    entity_type: str | None = None
+    action: str | None = None
+    actor: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def filtered_events(criteria: AuditFilter) -> Select:
+    """A query over the whole trail, newest first, narrowed by `criteria` (dates are inclusive, UTC)."""
+    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if criteria.entity_type:
+        query = query.where(AuditEvent.entity_type == criteria.entity_type)
+    if criteria.action:
+        query = query.where(AuditEvent.action == criteria.action)
+    if criteria.actor:
+        query = query.where(AuditEvent.actor_label.ilike(f"%{criteria.actor.strip()}%"))
+    if criteria.since:
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(criteria.since, time.min, UTC))
+    if criteria.until:
+        query = query.where(AuditEvent.occurred_at < datetime.combine(criteria.until + timedelta(days=1), time.min, UTC))
+    return query

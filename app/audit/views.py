@@ -1,0 +1,40 @@
+"""A record's history page and the admins' global audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from app.access import allow
+from app.audit import services
+from app.audit.forms import AuditFilterForm
+from app.auth.roles import ADMINS, EVERYONE
+from app.extensions import db
+from app.views_common import page_args
+
+bp = Blueprint("audit", __name__)
+
+
+@bp.route("/history/<entity_type>/<entity_id>")
+@allow(EVERYONE)
+def history(entity_type: str, entity_id: str):
+    model = services.model_for(entity_type)
+    # Who may read a record's history depends on the record: user accounts are for admins only.
+    if current_user.role not in model.__audit_viewers__:
+        abort(403)
+    events = services.history(entity_type, entity_id)
+    if not events:
+        abort(404)
+    return render_template("audit/history.html", events=events, entity_type=entity_type, entity_id=entity_id)
+
+
+@bp.route("/admin/audit")
+@allow(ADMINS)
+def log():
+    form = AuditFilterForm(request.args)
+    criteria = services.AuditFilter()
+    if form.validate():
+        criteria = services.AuditFilter(entity_type=form.entity_type.data or None, action=form.action.data or None,
+                                        actor=form.actor.data or None, since=form.since.data, until=form.until.data)
+    page, per_page = page_args()
+    events = db.paginate(services.filtered_events(criteria), page=page, per_page=per_page, error_out=False)
+    return render_template("audit/log.html", form=form, events=events)

@@ -1,0 +1,55 @@
+"""Column types and engine settings shared by every model."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Engine, event
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always aware UTC in Python, on SQLite as on PostgreSQL.
+
+    PostgreSQL stores it as timestamptz. SQLite has no time zones, so we store
+    naive UTC and re-attach UTC on the way out. Naive values are refused on the
+    way in: a naive datetime is a bug waiting for a DST change.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime refuses naive datetimes; use timeutil.utcnow() or an aware value")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    """WAL lets readers run beside the one writer; foreign keys are off by default in SQLite."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def render_migration_item(type_: str, obj, autogen_context):
+    """Write UTCDateTime into migrations as a plain timestamptz, so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

@@ -1,0 +1,58 @@
+"""Validators and fields shared by several domains' forms."""
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.calendar.models import Region
+from app.extensions import db
+from app.timeutil import is_valid_zone
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
+def valid_zone(form, field) -> None:
+    if field.data and not is_valid_zone(field.data):
+        raise ValidationError("Unknown time zone; use an IANA name such as Europe/London.")
+
+
+def zone_field(label: str = "Time zone") -> StringField:
+    return StringField(label, default="UTC", validators=[DataRequired(), Length(max=64), valid_zone],
+                       description="IANA time zone, e.g. America/Los_Angeles",
+                       render_kw={"list": "zone-names", "autocomplete": "off"})
+
+
+def form_values(form: FlaskForm) -> dict:
+    """The form's cleaned values by field name, ready to pass to a service as keyword arguments."""
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def optional_int(value):
+    """Coerce a select's value to int, with '' meaning 'none'."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def region_field(label: str = "Region") -> SelectField:
+    # Choices come from the database, so RegionChoicesForm fills them when the form is built.
+    return SelectField(label, coerce=optional_int, choices=[("", "— none —")], validate_choice=True,
+                       description="id of a region, or empty for none")
+
+
+class RegionChoicesForm(FlaskForm):
+    """A form whose `region_id` select lists the regions that exist now."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "region_id" in self._fields:
+            regions = db.session.execute(select(Region.id, Region.name).order_by(Region.name)).all()
+            self.region_id.choices = [("", "— none —")] + [(rid, name) for rid, name in regions]

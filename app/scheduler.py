@@ -1,0 +1,78 @@
+"""The scheduler process: the explicit list of periodic jobs, run only by `flask scheduler run`.
+
+It is never started inside a web worker (each gunicorn worker would run every
+job, and every page would go out N times). Each job opens an app context,
+calls one service and logs the outcome; a failure is logged and the job runs
+again at its next time.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.audit.recorder import acting_as
+from app.extensions import db
+from app.system.services import record_heartbeat
+
+log = logging.getLogger("quarterdeck.scheduler")
+scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    run: Callable[[], object]
+    seconds: int
+
+
+def jobs(app: Flask) -> list[PeriodicJob]:
+    """Every periodic job, in one place."""
+    return [
+        PeriodicJob("heartbeat", record_heartbeat, int(app.config["SCHEDULER_HEARTBEAT_SECONDS"])),
+    ]
+
+
+def run_job(app: Flask, job: PeriodicJob) -> None:
+    """Run one job in its own app context; record the outcome in the log and never let it kill the process."""
+    with app.app_context(), acting_as(f"scheduler:{job.name}"):
+        try:
+            result = job.run()
+        except Exception:  # a broken job must not stop the others
+            db.session.rollback()
+            log.exception("job %s failed", job.name)
+        else:
+            log.debug("job %s ran: %s", job.name, result)
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults={
+        # coalesce: after a pause run once, not once per missed slot; one instance of a job at a time;
+        # a job up to 30 s late still runs (APScheduler's default grace is 1 s).
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 30,
+    })
+    for job in jobs(app):
+        scheduler.add_job(run_job, "interval", seconds=job.seconds, args=[app, job], id=job.name, name=job.name)
+    return scheduler
+
+
+@scheduler_cli.command("run")
+@with_appcontext
+def run() -> None:
+    """Run the periodic jobs until interrupted (one process per SQLite database)."""
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+    for job in jobs(app):
+        run_job(app, job)  # once at start, so /healthz turns green without waiting a full interval
+    click.echo(f"Scheduler running {len(jobs(app))} job(s); Ctrl+C to stop.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopped")

@@ -1,0 +1,89 @@
+"""`flask seed demo` (a fictional company to explore) and `flask demo` (set up and run everything)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.audit.recorder import acting_as
+from app.auth import services as auth
+from app.auth.roles import Role
+from app.calendar import services as calendar
+
+seed_cli = AppGroup("seed", help="Fill the database with demo data.")
+
+DEMO_PASSWORD = "quarterdeck-demo"
+DEMO_REGIONS = [
+    # name, zone, business hours, holiday country, subdivision
+    ("APAC", "Asia/Manila", time(9), time(18), "PH", None),
+    ("EMEA", "Europe/London", time(8), time(17), "GB", "ENG"),
+    ("AMER", "America/Los_Angeles", time(7), time(17), "US", None),
+]
+DEMO_USERS = [
+    # email, name, role, region
+    ("admin@acme.example", "Avery Admin", Role.ADMIN, "AMER"),
+    ("crisis@acme.example", "Casey Crisis", Role.CRISIS_TEAM, "EMEA"),
+    ("oncall@acme.example", "Rowan Responder", Role.RESPONDER, "APAC"),
+    ("exec@acme.example", "Emery Executive", Role.EXECUTIVE, "AMER"),
+]
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    """Create the demo regions and one user per role when missing; returns the logins. Safe to run twice."""
+    regions = {region.name: region for region in calendar.list_regions()}
+    for name, zone, start, end, country, subdivision in DEMO_REGIONS:
+        if name not in regions:
+            regions[name] = calendar.create_region(name=name, time_zone=zone, business_start=start,
+                                                   business_end=end, holiday_country=country,
+                                                   holiday_subdivision=subdivision)
+    logins = []
+    for email, name, role, region_name in DEMO_USERS:
+        region = regions[region_name]
+        if auth.find_user_by_email(email) is None:
+            auth.create_user(email=email, name=name, role=role, password=DEMO_PASSWORD,
+                             time_zone=region.time_zone, region_id=region.id)
+        logins.append((role.value, email, DEMO_PASSWORD))
+    return logins
+
+
+def print_logins(logins: list[tuple[str, str, str]]) -> None:
+    click.echo("Demo logins (every demo user has the same password):")
+    for role, email, password in logins:
+        click.echo(f"  {role:<12} {email:<24} {password}")
+
+
+@seed_cli.command("demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Fill a fictional company: regions and one user per role (idempotent)."""
+    with acting_as("seed"):
+        logins = seed_demo()
+    print_logins(logins)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo_command(host: str, port: int) -> None:
+    """Migrate the database, load demo data, then run the web app and the scheduler together."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    with acting_as("seed"):
+        logins = seed_demo()
+    click.echo(f"\nQuarterdeck is starting on http://{host}:{port}  (alerts go to the console)")
+    print_logins(logins)
+    # The scheduler is always its own process, even on a laptop: the web server never runs jobs.
+    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+                                 env=os.environ.copy())
+    try:
+        current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=10)

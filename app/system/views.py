@@ -1,0 +1,41 @@
+"""The home page and the health check."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
+
+from app.access import allow, public
+from app.auth.roles import EVERYONE
+from app.calendar import services as calendar
+from app.system.services import check_health
+from app.timeutil import today_in
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@allow(EVERYONE)
+def index():
+    today = today_in(current_user.time_zone)
+    quarter = calendar.quarter_for(today)
+    region = current_user.region
+    own_close = calendar.region_close(region, quarter, today) if region else None
+    return render_template("home/index.html", quarter=quarter, today=today, own_close=own_close,
+                           closes=calendar.quarter_overview(quarter, today))
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    health = check_health()
+    body = {
+        "status": "ok" if health.healthy else "unhealthy",
+        "database": {"ok": health.database_ok, "error": health.database_error},
+        "scheduler": {
+            "ok": health.scheduler_ok,
+            "last_heartbeat_age_seconds": None if health.scheduler_age_seconds is None
+            else round(health.scheduler_age_seconds, 1),
+            "max_age_seconds": health.scheduler_max_age_seconds,
+        },
+    }
+    return jsonify(body), 200 if health.healthy else 503
