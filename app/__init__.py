@@ -64,7 +64,6 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
-    from app.api.support import handle_api_errors
     from app.audit import api as _audit_api  # noqa: F401  (adds routes to api_bp)
     from app.audit.views import bp as audit_bp
     from app.auth import api as _auth_api  # noqa: F401
@@ -74,7 +73,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
 
-    handle_api_errors(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, api_bp):
         app.register_blueprint(blueprint)

@@ -1,0 +1,182 @@
+"""Fixtures: an app per test on SQLite and on PostgreSQL, users per role, logged-in clients, API clients.
+
+Only the network boundary is ever replaced; everything else is the real code.
+Under CI=true PostgreSQL and Chromium are mandatory: their absence fails the run.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.auth import services as auth
+from app.auth.roles import Role
+from app.extensions import db
+from tests import support
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_report_header(config):
+    lines = []
+    for what, reason in (("PostgreSQL", support.postgres_unavailable_reason()),
+                         ("Chromium", support.chromium_unavailable_reason())):
+        if reason:
+            lines.append(f"{what}: {'MISSING (mandatory under CI)' if support.IN_CI else 'skipped'}: {reason}")
+        else:
+            lines.append(f"{what}: available")
+    return lines
+
+
+def require(reason: str | None) -> None:
+    """Skip (locally) or fail (CI) when a real part the test needs is missing."""
+    if reason is None:
+        return
+    if support.IN_CI:
+        pytest.fail(f"{reason}; it is mandatory when CI=true", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """One PostgreSQL database per test process (per xdist worker), dropped at the end."""
+    require(support.postgres_unavailable_reason())
+    name, url = support.create_pg_database()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env=support.TEST_ENV)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    support.drop_pg_database(name)
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request):
+    """A fresh, empty Quarterdeck on each backend, inside an app context."""
+    if request.param == "sqlite":
+        url = "sqlite://"
+    else:
+        url = request.getfixturevalue("pg_url")
+    overrides = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": support.FAST_HASH}
+    overrides.update(getattr(request, "param_overrides", {}))
+    marker = request.node.get_closest_marker("config")
+    if marker:
+        overrides.update(marker.kwargs)
+    application = create_app(overrides, env=support.TEST_ENV)
+    with application.app_context():
+        if request.param == "sqlite":
+            db.create_all()
+        try:
+            yield application
+        finally:
+            db.session.rollback()
+            if request.param == "postgresql":
+                _truncate_all()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user with a role; emails are unique per call."""
+    counter = {"n": 0}
+
+    def make(role: Role | str = Role.CRISIS_TEAM, **fields):
+        counter["n"] += 1
+        role = Role(role)
+        fields.setdefault("email", f"{role.value}{counter['n']}@example.com")
+        fields.setdefault("name", f"{role.value.replace('_', ' ').title()} {counter['n']}")
+        fields.setdefault("password", PASSWORD)
+        return auth.create_user(role=role, **fields)
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def log_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    """A test client signed in as a new user of `role`; the user is on `client.user`."""
+
+    def login(role: Role | str, **fields):
+        user = make_user(role, **fields)
+        client = app.test_client()
+        response = log_in(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.user = user
+        return client
+
+    return login
+
+
+def form_post(client, url: str, data: dict, page_url: str | None = None):
+    """POST a form the way a browser does: read the CSRF token from the page first."""
+    page = client.get(page_url or url)
+    return client.post(url, data={**data, "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+
+
+class ApiClient:
+    """A test client that sends a bearer token and JSON."""
+
+    def __init__(self, client, token: str, user):
+        self.client, self.token, self.user = client, token, user
+
+    def _headers(self, headers=None):
+        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.client.post(url, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, url, json=None, **kw):
+        return self.client.patch(url, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, url, **kw):
+        return self.client.delete(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def api_as(app, make_user):
+    """An API client with a fresh token for a new user of `role`."""
+
+    def make(role: Role | str, **fields):
+        user = make_user(role, **fields)
+        _token, raw = auth.create_token(user, name="tests")
+        return ApiClient(app.test_client(), raw, user)
+
+    return make

@@ -1,0 +1,45 @@
+"""Test helpers shared by fixtures: where PostgreSQL and Chromium are, and whether they are mandatory."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import psycopg
+
+PG_ADMIN_URL = os.environ.get("QD_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+CHROMIUM = os.environ.get("QD_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_ENV = {"SECRET_KEY": "test-secret-key-not-for-production"}
+# A fast hash keeps hundreds of logins cheap; the default (scrypt) is tested on its own.
+FAST_HASH = "pbkdf2:sha256:1000"
+
+
+def postgres_unavailable_reason() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({error.__class__.__name__})"
+
+
+def chromium_unavailable_reason() -> str | None:
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        return f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
+    return None
+
+
+def create_pg_database(prefix: str = "qd_test") -> tuple[str, str]:
+    """Create an empty database; returns (name, SQLAlchemy URL)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return name, f"{base}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
