@@ -20,6 +20,10 @@ from tests import support
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "config(**overrides): Flask config overrides for the app fixture")
+
+
 def pytest_report_header(config):
     lines = []
     for what, reason in (("PostgreSQL", support.postgres_unavailable_reason()),
