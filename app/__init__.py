@@ -28,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
         app.config.update(overrides)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     _import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True,
@@ -35,7 +36,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
-    login_manager.session_protection = "strong"
+    # "basic": a changed address (phone moving from Wi-Fi to LTE) only marks the session non-fresh.
+    login_manager.session_protection = "basic"
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
@@ -51,6 +53,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app.access import check_every_endpoint_declares_access
     check_every_endpoint_declares_access(app)
     return app
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder (instance/ on a fresh clone)."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def _import_models() -> None:

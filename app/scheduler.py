@@ -8,6 +8,7 @@ again at its next time.
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,6 +69,9 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 def run() -> None:
     """Run the periodic jobs until interrupted (one process per SQLite database)."""
     app = current_app._get_current_object()
+    # systemd, docker and Kubernetes stop a service with SIGTERM: leave as Ctrl+C does (let the running
+    # job finish, log, exit 0) instead of being killed outright.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     scheduler = build_scheduler(app)
     for job in jobs(app):
         run_job(app, job)  # once at start, so /healthz turns green without waiting a full interval
@@ -75,4 +79,10 @@ def run() -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
         log.info("scheduler stopped")
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.access import can, enforce_access
@@ -25,11 +26,38 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+def _fresh_request_globals() -> None:
+    """before_request: start every request with an empty `g`.
+
+    `g` belongs to the app context. Each production request gets its own, but a
+    request served inside an app context that is already open (the test suite, any
+    in-process client) shares it, and extensions cache per-request state there:
+    Flask-Login the signed-in user, Flask-WTF the CSRF token and "already checked".
+    Left alone, one client's identity and CSRF state would carry over to the next.
+    """
+    for name in list(g):
+        g.pop(name)
+
+
 def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def _anonymous_if_unloadable() -> None:
+    """When the signed-in user cannot be loaded (database down), treat the rest of the request as anonymous.
+
+    Otherwise the layout and the headers would try to load the user again and fail again, and the visitor
+    would get the server's bare 500 instead of /healthz's JSON or our error page.
+    """
+    try:
+        current_user.is_authenticated  # noqa: B018  (loads the user)
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.login_manager._update_request_context_with_user()  # anonymous, for this request only
+
+
 def _security_headers(response):
+    _anonymous_if_unloadable()
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -57,6 +85,7 @@ MESSAGES = {
 
 def _error_page(status: int, message: str | None = None):
     message = message or MESSAGES.get(status, "Error.")
+    _anonymous_if_unloadable()
     if _is_api():
         return error_response(status, message)
     return render_template("errors/error.html", status=status, message=message), status
@@ -69,7 +98,12 @@ def _handle_http(error: HTTPException):
         message = str(error.description) if error.description else None
     elif status in (400, 404) and error.description and not str(error.description).startswith(("The ", "Not ")):
         message = str(error.description)
-    return _error_page(status, message)
+    response = make_response(_error_page(status, message))
+    # Keep what the exception says about itself, e.g. the Allow header a 405 must carry (RFC 9110).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _handle_domain(error: DomainError):
@@ -92,7 +126,8 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
     """Show an aware timestamp in the viewer's time zone."""
     if value is None:
         return "—"
-    zone = current_user.time_zone if current_user and current_user.is_authenticated else "UTC"
+    signed_in = current_user and current_user.is_authenticated
+    zone = current_user.time_zone if signed_in else current_app.config["DEFAULT_TIME_ZONE"]
     return to_zone(value, zone).strftime(fmt)
 
 
@@ -102,6 +137,8 @@ def combine_page(args: dict, page: int) -> dict:
 
 
 def init_app(app: Flask) -> None:
+    # First of all hooks: Flask-WTF's CSRF check was registered before this runs.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     app.before_request(enforce_access)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf)

@@ -52,7 +52,8 @@ def api_doc(summary: str, *, request: type | None = None, response: dict[str, An
     return mark
 
 
-def form_schema(form_class: type) -> dict[str, Any]:
+def form_schema(form_class: type, partial: bool = False) -> dict[str, Any]:
+    """The JSON body `form_class` accepts; with `partial` (PATCH) no field is required."""
     form = form_class(formdata=None, meta={"csrf": False})
     properties: dict[str, Any] = {}
     required = []
@@ -78,7 +79,7 @@ def form_schema(form_class: type) -> dict[str, Any]:
                     schema["maximum"] = validator.max
         properties[name] = schema
     body: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
-    if required:
+    if required and not partial:
         body["required"] = required
     return body
 
@@ -122,8 +123,9 @@ def build_document(app: Flask) -> dict[str, Any]:
                 },
             }
             if doc["request"] is not None:
+                # A PATCH merges the body into the stored record (load_form), so any field may be left out.
                 operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": form_schema(doc["request"])}}}
+                    "application/json": {"schema": form_schema(doc["request"], partial=method == "PATCH")}}}
             if rule.endpoint != "api.openapi":
                 operation["security"] = [{"bearer": []}]
             paths.setdefault(path, {})[method.lower()] = operation

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from flask import jsonify, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from wtforms import Field
 
 from app.errors import DomainError
 
@@ -57,6 +58,18 @@ def _as_formdata(payload: dict[str, Any]) -> MultiDict:
     return MultiDict(pairs)
 
 
+def _submitted_value(field: Field) -> Any:
+    """A field's current value the way a client would send it, for PATCH to keep what it leaves out."""
+    if field.type == "BooleanField":
+        return bool(field.data)
+    if hasattr(field, "_value"):
+        return field._value()
+    # Select fields have no _value(); their data is already the coerced choice (or a list of them).
+    if isinstance(field.data, (list, tuple)):
+        return [str(item) for item in field.data]
+    return str(field.data)
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
     if not request.is_json:
@@ -81,10 +94,8 @@ def load_form(form_class: type[FormT], obj: Any = None, partial: bool = False) -
     if partial and obj is not None:
         current = form_class(formdata=None, obj=obj, meta={"csrf": False})
         for name, field in current._fields.items():
-            if field.type == "BooleanField":
-                merged[name] = bool(field.data)
-            elif field.data is not None:
-                merged[name] = field._value()
+            if field.data is not None:
+                merged[name] = _submitted_value(field)
     merged.update(payload)
     form = form_class(formdata=_as_formdata(merged), meta={"csrf": False})
     if not form.validate():

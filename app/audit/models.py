@@ -4,13 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth.roles import EVERYONE, Role
 from app.database import UTCDateTime
 from app.extensions import db
 from app.timeutil import utcnow
+
+
+def _keep_old_value(target: object, value: Any, old: Any, initiator: Any) -> None:
+    """A no-op "set" listener; registering it with active_history is what matters."""
 
 
 class Audited:
@@ -26,6 +30,15 @@ class Audited:
     __audit_exclude__: ClassVar[frozenset[str]] = frozenset()
     __audit_ignore__: ClassVar[frozenset[str]] = frozenset()
     __audit_viewers__: ClassVar[frozenset[Role]] = EVERYONE
+
+    @classmethod
+    def __declare_last__(cls) -> None:
+        # Setting a column of an expired object (every object is, after a commit)
+        # does not load its old value, so the flush would see no "before" and the
+        # trail would record None instead. active_history loads it first.
+        for attr in inspect(cls).column_attrs:
+            if not event.contains(attr.class_attribute, "set", _keep_old_value):
+                event.listen(attr.class_attribute, "set", _keep_old_value, active_history=True, propagate=True)
 
     def audit_label(self) -> str:
         for attr in ("name", "title", "email"):

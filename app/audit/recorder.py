@@ -99,7 +99,11 @@ def _updated(obj: Audited) -> dict[str, list[Any]]:
 
 
 def _identity(obj: Audited) -> str:
-    return ",".join(str(part) for part in inspect(obj).identity or ("?",))
+    # SQLAlchemy gives a row inserted by this flush its identity key only after
+    # after_flush has run, so read the primary key from the object itself.
+    state = inspect(obj)
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key)
 
 
 @event.listens_for(Session, "after_flush")

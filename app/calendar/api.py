@@ -82,7 +82,13 @@ def quarter():
         day = date.fromisoformat(raw) if raw else today_in("UTC")
     except ValueError:
         raise ApiError(400, "Invalid date.", {"date": "Use YYYY-MM-DD."}) from None
-    quarter = services.quarter_for(day)
+    try:
+        quarter = services.quarter_for(day)
+        closes = services.quarter_overview(quarter, day)
+    except (ValueError, OverflowError):
+        # A quarter or a milestone at the ends of the date range (years 1 and 9999) cannot be built.
+        raise ApiError(400, "Date out of range.",
+                       {"date": "Too close to the ends of the calendar (years 1 and 9999)."}) from None
     return jsonify({
         "label": quarter.label, "fiscal_year": quarter.fiscal_year, "quarter": quarter.quarter,
         "first_day": quarter.first_day.isoformat(), "last_day": quarter.last_day.isoformat(),
@@ -91,5 +97,5 @@ def quarter():
             "business_days_left": close.business_days_left,
             "milestones": {label: day.isoformat() for label, day in close.milestones},
             "holidays": [{"date": d.isoformat(), "name": name} for d, name in close.holidays],
-        } for close in services.quarter_overview(quarter, day)],
+        } for close in closes],
     })

@@ -49,11 +49,12 @@ def _validate_region(*, name: str, time_zone: str, business_start: time, busines
         raise Invalid("Business hours must end after they start.", "business_end")
     if holiday_subdivision and not holiday_country:
         raise Invalid("A subdivision needs a country.", "holiday_country")
-    try:
-        business_calendar(holiday_country, holiday_subdivision)
-    except ValueError as error:
-        field = "holiday_subdivision" if holiday_subdivision else "holiday_country"
-        raise Invalid(str(error), field) from None
+    # The country alone first: an unknown country must be blamed on the country even when a subdivision is given.
+    for field, subdivision in (("holiday_country", None), ("holiday_subdivision", holiday_subdivision)):
+        try:
+            business_calendar(holiday_country, subdivision)
+        except ValueError as error:
+            raise Invalid(str(error), field) from None
     clash = db.session.scalar(select(Region).where(Region.name == name))
     if clash is not None and clash.id != region_id:
         raise Conflict(f"A region named {name} already exists.", "name")

@@ -26,6 +26,8 @@ def quarter():
     else:
         try:
             shown = fiscal_quarter(year, number, services.fiscal_start_month())
+            # The page links to both neighbours; at the ends of the date range one cannot be built.
+            shown.previous(), shown.next()
         except ValueError:
             abort(404)
     return render_template("calendar/quarter.html", quarter=shown, today=today,

@@ -1,0 +1,160 @@
+"""The route walk: every rule of the URL map, every method, anonymous and each role, against its declaration.
+
+The rules come from app.url_map, so a new route is walked without touching this file; a route whose
+URL parameter this file cannot fill fails the walk instead of being skipped.
+"""
+from __future__ import annotations
+
+import re
+from datetime import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from app.access import PUBLIC, check_every_endpoint_declares_access, declared_access, public
+from app.auth import services as auth
+from app.auth.roles import Role
+from app.calendar import services as calendar
+from app.system.services import record_heartbeat
+from tests.conftest import PASSWORD
+
+ANONYMOUS = "anonymous"
+IDENTITIES = [ANONYMOUS, *Role]
+SKIPPED_ENDPOINTS = {"static"}
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# /logout ends the walker's session, so it goes last.
+LAST_ENDPOINTS = ("auth.logout",)
+
+
+def walked_rules(app: Flask) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint not in SKIPPED_ENDPOINTS]
+
+
+def rule_key(rule: Rule) -> tuple[str, str]:
+    return rule.endpoint, rule.rule
+
+
+def is_api(rule: Rule) -> bool:
+    return rule.rule.startswith("/api/")
+
+
+def walk_order(item: tuple[Rule, str]) -> tuple[int, int, str, str]:
+    """GETs first (they must all answer 200), then the other methods, which may change or delete things."""
+    rule, method = item
+    return (method != "GET", rule.endpoint in LAST_ENDPOINTS, rule.rule, method)
+
+
+def fill(rule: Rule, values: dict[str, object]) -> str:
+    missing = sorted(set(rule.arguments) - set(values))
+    if missing:
+        pytest.fail(f"the route walk cannot fill {missing} of {rule.rule} ({rule.endpoint}); teach it in url_values()")
+    return re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def is_login_redirect(response) -> bool:
+    """The access check's answer to an anonymous page request: 302 to /login?next=… (a plain /login is not it)."""
+    if response.status_code != 302:
+        return False
+    location = urlsplit(response.headers["Location"])
+    return location.path == "/login" and "next" in parse_qs(location.query)
+
+
+def refused(response, api: bool) -> bool:
+    if api:
+        return response.status_code in (401, 403)
+    # Pages answer a refused visitor with a redirect to sign in or a 403; a page's own 401 (a wrong
+    # password on /login) is not a refusal.
+    return response.status_code == 403 or is_login_redirect(response)
+
+
+@pytest.fixture
+def url_values(app, make_user):
+    """An object for every URL parameter the routes take, created the way the app creates them."""
+    region = calendar.create_region(name="Walk Region", time_zone="Asia/Manila", business_start=time(9),
+                                    business_end=time(18))  # through the service, so it has a history
+    owner = make_user(Role.RESPONDER)
+    token, _raw = auth.create_token(owner, name="walked")  # not the walker's own token: revoking it is harmless
+    record_heartbeat()  # /healthz answers 200 only with a fresh scheduler heartbeat
+    return {"region_id": region.id, "user_id": owner.id, "token_id": token.id,
+            "entity_type": "regions", "entity_id": region.id}
+
+
+@pytest.fixture
+def caller(app, make_user, api_as):
+    """(page client, API client) for an identity; anonymous uses a bare client for both."""
+
+    def make(identity):
+        if identity == ANONYMOUS:
+            client = app.test_client()
+            return client.open, client.open
+        page = app.test_client()
+        signed_in = page.post("/login", data={"email": make_user(identity).email, "password": PASSWORD})
+        assert signed_in.status_code == 302  # CSRF is off in the walk, so the login page has no token to read
+        api = api_as(identity)
+
+        def api_open(url, **kw):
+            return api.client.open(url, headers={"Authorization": f"Bearer {api.token}"}, **kw)
+
+        return page.open, api_open
+
+    return make
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=False)  # so the role check, not the CSRF check, answers every request
+@pytest.mark.parametrize("identity", IDENTITIES, ids=str)
+def test_every_route_answers_as_its_access_declaration_says(app, url_values, caller, identity):
+    page_open, api_open = caller(identity)
+    rules = walked_rules(app)
+    calls = sorted(((rule, method) for rule in rules for method in sorted(rule.methods - IGNORED_METHODS)),
+                   key=walk_order)
+    problems, walked = [], set()
+    for rule, method in calls:
+        url = fill(rule, url_values)
+        response = (api_open if is_api(rule) else page_open)(url, method=method)
+        walked.add(rule_key(rule))
+        allowed = declared_access(app, rule.endpoint)
+        status = response.status_code
+        where = f"{identity} {method} {url} ({rule.endpoint}) -> {status}"
+        if is_api(rule) and response.mimetype != "application/json":
+            problems.append(f"{where}: API answered {response.mimetype}, not JSON")
+        if allowed == PUBLIC:
+            if refused(response, is_api(rule)):
+                problems.append(f"{where}: refused on a public endpoint")
+            elif identity == ANONYMOUS and method == "GET" and status != 200:
+                problems.append(f"{where}: public page does not answer 200")
+        elif identity == ANONYMOUS:
+            expected = status == 401 if is_api(rule) else is_login_redirect(response)
+            if not expected:
+                problems.append(f"{where}: expected {'401' if is_api(rule) else 'a redirect to /login?next='}")
+        elif Role(identity) not in allowed:
+            if status != 403:
+                problems.append(f"{where}: role is not allowed, expected 403")
+        elif method == "GET":
+            if status != 200:
+                problems.append(f"{where}: role is allowed, expected 200")
+        elif refused(response, is_api(rule)):
+            problems.append(f"{where}: role is allowed but was refused")
+    assert not problems, "\n".join(problems)
+    assert walked == {rule_key(rule) for rule in rules}
+    assert len(walked) == len(list(app.url_map.iter_rules())) - len(SKIPPED_ENDPOINTS)
+
+
+def test_the_walk_sees_the_routes_of_every_blueprint(app):
+    # Guards the walk itself: an empty or truncated URL map would make it pass vacuously.
+    blueprints = {rule.endpoint.split(".")[0] for rule in walked_rules(app)}
+    assert {"auth", "api", "home", "calendar", "audit"} <= blueprints
+    assert len(walked_rules(app)) >= 30
+
+
+def test_an_endpoint_without_an_access_declaration_stops_the_app(app):
+    app.add_url_rule("/forgotten", endpoint="forgotten_view", view_func=lambda: "secret")
+    with pytest.raises(RuntimeError, match="forgotten_view"):
+        check_every_endpoint_declares_access(app)
+
+
+def test_an_endpoint_with_a_declaration_passes_the_check(app):
+    app.add_url_rule("/declared", endpoint="declared_view", view_func=public(lambda: "hello"))
+    check_every_endpoint_declares_access(app)
+    assert app.test_client().get("/declared").status_code == 200
