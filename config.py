@@ -111,6 +111,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": (env.get("RATELIMIT_STORAGE_URI") or "memory://").strip(),
         "SCHEDULER_HEARTBEAT_SECONDS": _int(env, "SCHEDULER_HEARTBEAT_SECONDS", 30, 1, 3600),
         "HEALTH_MAX_HEARTBEAT_AGE": _int(env, "HEALTH_MAX_HEARTBEAT_AGE", 120, 5, 86400),
+        "TRUSTED_PROXY_HOPS": _int(env, "TRUSTED_PROXY_HOPS", 0, 0, 5),
         "PASSWORD_HASH_METHOD": (env.get("PASSWORD_HASH_METHOD") or "scrypt").strip(),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", public_base_url.startswith("https://")),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -12,6 +12,7 @@ from typing import Any
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.database import render_migration_item
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -28,6 +29,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
         app.config.update(overrides)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops:
+        # Behind a reverse proxy every request comes from the proxy; trust exactly that many
+        # X-Forwarded-* hops so login throttling and secure cookies see the real client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     _import_models()
     db.init_app(app)

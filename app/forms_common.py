@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.calendar.models import Region
@@ -44,7 +45,7 @@ def optional_int(value):
 
 def region_field(label: str = "Region") -> SelectField:
     # Choices come from the database, so RegionChoicesForm fills them when the form is built.
-    return SelectField(label, coerce=optional_int, choices=[("", "— none —")], validate_choice=True,
+    return SelectField(label, coerce=optional_int, choices=[SelectChoice("", "— none —")], validate_choice=True,
                        description="id of a region, or empty for none")
 
 
@@ -55,4 +56,4 @@ class RegionChoicesForm(FlaskForm):
         super().__init__(*args, **kwargs)
         if "region_id" in self._fields:
             regions = db.session.execute(select(Region.id, Region.name).order_by(Region.name)).all()
-            self.region_id.choices = [("", "— none —")] + [(rid, name) for rid, name in regions]
+            self.region_id.choices = [SelectChoice("", "— none —")] + [SelectChoice(rid, name) for rid, name in regions]

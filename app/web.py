@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Flask, current_app, g, make_response, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,19 +24,6 @@ log = logging.getLogger("quarterdeck.web")
 # template injection cannot run code.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-
-
-def _fresh_request_globals() -> None:
-    """before_request: start every request with an empty `g`.
-
-    `g` belongs to the app context. Each production request gets its own, but a
-    request served inside an app context that is already open (the test suite, any
-    in-process client) shares it, and extensions cache per-request state there:
-    Flask-Login the signed-in user, Flask-WTF the CSRF token and "already checked".
-    Left alone, one client's identity and CSRF state would carry over to the next.
-    """
-    for name in list(g):
-        g.pop(name)
 
 
 def _is_api() -> bool:
@@ -137,8 +124,6 @@ def combine_page(args: dict, page: int) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    # First of all hooks: Flask-WTF's CSRF check was registered before this runs.
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     app.before_request(enforce_access)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -63,6 +64,22 @@ def _truncate_all() -> None:
     db.session.commit()
 
 
+class FreshContextClient(FlaskClient):
+    """Serve each request in its own app context, as production does.
+
+    The `app` fixture keeps an app context open for the test body; without this,
+    every request would share its `g`, where Flask-Login caches the signed-in user
+    and Flask-WTF the CSRF token, and one client's identity would leak into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        # The request wrote through its own session: make the test's session read afresh.
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture(params=BACKENDS)
 def app(request):
     """A fresh, empty Quarterdeck on each backend, inside an app context."""
@@ -76,6 +93,7 @@ def app(request):
     if marker:
         overrides.update(marker.kwargs)
     application = create_app(overrides, env=support.TEST_ENV)
+    application.test_client_class = FreshContextClient
     with application.app_context():
         if request.param == "sqlite":
             db.create_all()

@@ -25,6 +25,8 @@ GOOD_ENV = {"SECRET_KEY": "a-long-enough-secret-for-tests"}
     ("SESSION_COOKIE_SECURE", "maybe"),
     ("SECRET_KEY", "too-short"),
     ("LOGIN_MAX_FAILURES", "0"),
+    ("TRUSTED_PROXY_HOPS", "-1"),
+    ("TRUSTED_PROXY_HOPS", "two"),
     ("SCHEDULER_HEARTBEAT_SECONDS", "-1"),
     ("HEALTH_MAX_HEARTBEAT_AGE", "soon"),
 ])

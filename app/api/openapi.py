@@ -62,7 +62,7 @@ def form_schema(form_class: type, partial: bool = False) -> dict[str, Any]:
         if field.type == "SelectField" and field.coerce is optional_int:
             schema = {"type": ["integer", "null"]}
         elif field.type in {"SelectField", "RadioField"} and field.choices:
-            schema["enum"] = [value for value, _label in field.choices]
+            schema["enum"] = [choice.value for choice in field.choices]
         if field.type == "SelectMultipleField":
             schema = {"type": "array", "items": {"type": "string"}}
         if field.description:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app.audit.services import ACTIONS, audited_models
@@ -13,11 +14,12 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     entity_type = SelectField("Record type", default="", validators=[Optional()])
-    action = SelectField("Action", default="", choices=[("", "any")] + [(a, a) for a in ACTIONS], validators=[Optional()])
+    action = SelectField("Action", default="", validators=[Optional()],
+                         choices=[SelectChoice("", "any")] + [SelectChoice(a, a) for a in ACTIONS])
     actor = StringField("Who", validators=[Optional(), Length(max=200)])
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.entity_type.choices = [("", "any")] + [(name, name) for name in sorted(audited_models())]
+        self.entity_type.choices = [SelectChoice("", "any")] + [SelectChoice(n, n) for n in sorted(audited_models())]

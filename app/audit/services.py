@@ -52,7 +52,7 @@ def filtered_events(criteria: AuditFilter) -> Select:
     if criteria.action:
         query = query.where(AuditEvent.action == criteria.action)
     if criteria.actor:
-        query = query.where(AuditEvent.actor_label.ilike(f"%{criteria.actor.strip()}%"))
+        query = query.where(AuditEvent.actor_label.icontains(criteria.actor.strip(), autoescape=True))
     if criteria.since:
         query = query.where(AuditEvent.occurred_at >= datetime.combine(criteria.since, time.min, UTC))
     if criteria.until:

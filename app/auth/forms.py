@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from app.auth.roles import ROLE_LABELS, Role
 from app.forms_common import RegionChoicesForm, region_field, zone_field
 
-ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
 
 class LoginForm(FlaskForm):

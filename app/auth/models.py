@@ -20,7 +20,7 @@ ROLE_ENUM = Enum(Role, name="user_role", values_callable=lambda roles: [r.value 
 class User(Audited, UserMixin, db.Model):
     __tablename__ = "users"
     __audit_exclude__ = frozenset({"password_hash"})
-    __audit_ignore__ = frozenset({"last_login_at"})
+    __audit_ignore__ = frozenset({"last_login_at", "session_version"})
     __audit_viewers__ = ADMINS
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
@@ -32,6 +32,8 @@ class User(Audited, UserMixin, db.Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="SET NULL"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the session cookie's user id: bumping it (password change or reset) signs out every session.
+    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -40,6 +42,9 @@ class User(Audited, UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     def audit_label(self) -> str:
         return self.email

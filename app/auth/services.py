@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ApiToken, User
@@ -69,8 +69,10 @@ def create_user(*, email: str, name: str, role: Role | str, password: str,
 
 
 def _active_admin_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(
-        User.role == Role.ADMIN, User.active.is_(True))) or 0
+    # FOR UPDATE (PostgreSQL) makes two admins demoting each other at once take turns,
+    # so the second sees the first's change; SQLite serialises writers anyway.
+    return len(db.session.scalars(select(User.id).where(
+        User.role == Role.ADMIN, User.active.is_(True)).with_for_update()).all())
 
 
 def update_user(user: User, *, name: str, role: Role | str, time_zone: str,
@@ -98,6 +100,7 @@ def set_password(user: User, password: str) -> None:
     """Replace a user's password (admin reset or CLI)."""
     _check_password_rules(password)
     user.password_hash = _hash_password(password)
+    user.session_version += 1
     db.session.commit()
 
 
@@ -107,6 +110,7 @@ def change_own_password(user: User, *, current_password: str, new_password: str)
         raise Invalid("The current password is wrong.", "current_password")
     _check_password_rules(new_password, "new_password")
     user.password_hash = _hash_password(new_password)
+    user.session_version += 1
     db.session.commit()
 
 

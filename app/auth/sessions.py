@@ -22,8 +22,11 @@ class BrowserOnlySessionInterface(SecureCookieSessionInterface):
 
 @login_manager.user_loader
 def load_user_from_session(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    raw_id, _, version = user_id.partition(".")
+    user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
+    if user is None or not user.active or version != str(user.session_version):
+        return None  # deactivated, or the password changed since this session signed in
+    return user
 
 
 @login_manager.request_loader

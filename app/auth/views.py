@@ -92,7 +92,9 @@ def change_password():
         except DomainError as error:
             apply_domain_error(password_form, error)
         else:
-            flash("Password changed.", "success")
+            # The change signed out every session of this user; keep this one signed in.
+            login_user(current_user._get_current_object())
+            flash("Password changed. Your other sessions are signed out.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, password_form=password_form), 422
 

@@ -7,6 +7,7 @@ from datetime import date, time
 from flask import current_app
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.calendar.models import Region, business_calendar
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
@@ -91,7 +92,9 @@ def update_region(region: Region, *, name: str, time_zone: str, business_start: 
 
 
 def delete_region(region: Region) -> None:
-    """Delete a region; its people keep their accounts and lose the region."""
+    """Delete a region; its people keep their accounts and lose the region (each change audited)."""
+    for user in db.session.scalars(select(User).where(User.region_id == region.id)):
+        user.region_id = None
     db.session.delete(region)
     db.session.commit()
 

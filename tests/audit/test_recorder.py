@@ -64,6 +64,18 @@ def test_deleting_a_region_records_its_last_values_as_before(audit_events):
     assert len(audit_events()) == 2  # the create and the delete, nothing else
 
 
+def test_deleting_a_region_records_that_its_people_lost_it(audit_events, make_user):
+    region = calendar.create_region(**EMEA)
+    region_id = region.id
+    member = make_user("responder", region_id=region_id)
+
+    calendar.delete_region(region)
+
+    [event] = audit_events(action="update", entity_type="users")
+    assert event.entity_id == str(member.id)
+    assert event.changes == {"region_id": [region_id, None]}
+
+
 def test_changes_outside_a_request_are_attributed_to_system_by_default(audit_events):
     calendar.create_region(**EMEA)
 

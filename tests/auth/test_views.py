@@ -117,6 +117,32 @@ def test_throttling_one_email_leaves_other_accounts_alone(app, client, make_user
     assert log_in(app.test_client(), other.email).status_code == 302
 
 
+@pytest.mark.config(LOGIN_MAX_FAILURES=2, TRUSTED_PROXY_HOPS=1)
+def test_behind_a_trusted_proxy_throttling_counts_per_forwarded_client(app, make_user):
+    user = make_user(Role.RESPONDER)
+    attacker = app.test_client()
+    attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    for _attempt in range(2):
+        assert log_in(attacker, user.email, "not the password at all").status_code == 401
+    assert log_in(attacker, user.email, "not the password at all").status_code == 429
+
+    colleague = app.test_client()  # same proxy address, another real client
+    colleague.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.20"
+    assert log_in(colleague, user.email).status_code == 302
+
+
+@pytest.mark.config(LOGIN_MAX_FAILURES=2)
+def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(app, make_user):
+    user = make_user(Role.RESPONDER)
+    for forged in ("203.0.113.1", "203.0.113.2"):
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forged
+        assert log_in(client, user.email, "not the password at all").status_code == 401
+    forger = app.test_client()
+    forger.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.3"
+    assert log_in(forger, user.email, "not the password at all").status_code == 429
+
+
 @pytest.mark.config(LOGIN_MAX_FAILURES=3)
 def test_a_successful_sign_in_does_not_count_as_a_failure(app, make_user):
     user = make_user(Role.RESPONDER)
@@ -221,6 +247,30 @@ def test_changing_the_password_replaces_it(app, login_as):
     assert response.status_code == 302
     assert log_in(app.test_client(), client.user.email, "a brand new secret").status_code == 302
     assert log_in(app.test_client(), client.user.email, PASSWORD).status_code == 401
+
+
+def test_changing_the_password_signs_out_other_sessions_but_keeps_this_one(app, login_as):
+    client = login_as(Role.RESPONDER)
+    laptop = app.test_client()
+    assert log_in(laptop, client.user.email).status_code == 302
+    assert laptop.get("/").status_code == 200
+
+    assert _change_password(client, PASSWORD, "a brand new secret").status_code == 302
+
+    assert client.get("/").status_code == 200
+    assert is_redirect_to_login(laptop.get("/"))
+
+
+def test_an_admin_password_reset_signs_the_user_out_everywhere(app, login_as, make_user):
+    admin = login_as(Role.ADMIN)
+    user = make_user(Role.RESPONDER)
+    phone = app.test_client()
+    assert log_in(phone, user.email).status_code == 302
+
+    assert _reset_password(admin, user.id, "reset by the admin").status_code == 302
+
+    assert is_redirect_to_login(phone.get("/"))
+    assert admin.get("/").status_code == 200
 
 
 # --- API tokens ----------------------------------------------------------------------------------------------
