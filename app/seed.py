@@ -9,6 +9,7 @@ from datetime import time
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from app.audit.recorder import acting_as
 from app.auth import services as auth
@@ -83,7 +84,8 @@ def demo_command(host: str, port: int) -> None:
     scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
                                  env=os.environ.copy())
     try:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        # Werkzeug's server directly: Flask ignores app.run() inside a `flask` command.
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
