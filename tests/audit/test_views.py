@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
+import time_machine
 
 from app.calendar import services as calendar
 from tests.audit.conftest import EMEA
@@ -20,6 +22,21 @@ def history_pairs(html: str, field: str) -> list[tuple[str, str]]:
 def log_rows(html: str) -> list[tuple[str, str, str]]:
     """(who, action, record) of each row of the audit log table, top to bottom."""
     return re.findall(r"<td>([^<]*)</td>\s*<td>(create|update|delete)</td>\s*<td><a [^>]*>([^<]*)</a>", html)
+
+
+@pytest.mark.parametrize("zone, shown", [
+    ("Europe/London", "2026-11-22 03:10 GMT"),
+    ("America/Los_Angeles", "2026-11-21 19:10 PST"),  # the evening before, where the viewer is
+    ("Asia/Tokyo", "2026-11-22 12:10 JST"),
+])
+def test_history_times_are_shown_in_the_viewers_time_zone(login_as, zone, shown):
+    with time_machine.travel(datetime(2026, 11, 22, 3, 10, tzinfo=timezone.utc), tick=False):
+        region = calendar.create_region(**EMEA)
+    viewer = login_as("executive", time_zone=zone)
+
+    html = viewer.get(f"/history/regions/{region.id}").get_data(as_text=True)
+
+    assert shown in html
 
 
 def test_a_regions_history_shows_every_change_newest_first(login_as):
