@@ -96,6 +96,21 @@ def _secret_key(env: Mapping[str, str]) -> str:
     return key
 
 
+def _close_window(env: Mapping[str, str]) -> dict[str, object]:
+    """Close mode's quarter-close window: business-day offsets around BD0, and whose public holidays count."""
+    start = _int(env, "CLOSE_WINDOW_START_BD", -3, -30, 30)
+    end = _int(env, "CLOSE_WINDOW_END_BD", 3, -30, 30)
+    if end < start:
+        raise ConfigError(f"CLOSE_WINDOW_END_BD must not be before CLOSE_WINDOW_START_BD, got {end} < {start}")
+    country = (env.get("CLOSE_WINDOW_COUNTRY") or "").strip().upper()
+    if country:
+        import holidays  # only needed when a country is set
+
+        if country not in holidays.list_supported_countries():
+            raise ConfigError(f"CLOSE_WINDOW_COUNTRY must be a two-letter country code such as US, got {country!r}")
+    return {"CLOSE_WINDOW_START_BD": start, "CLOSE_WINDOW_END_BD": end, "CLOSE_WINDOW_COUNTRY": country}
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Return the Flask config built from `env` (default os.environ); raise ConfigError when malformed."""
     env = os.environ if env is None else env
@@ -111,6 +126,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": (env.get("RATELIMIT_STORAGE_URI") or "memory://").strip(),
         "SCHEDULER_HEARTBEAT_SECONDS": _int(env, "SCHEDULER_HEARTBEAT_SECONDS", 30, 1, 3600),
         "HEALTH_MAX_HEARTBEAT_AGE": _int(env, "HEALTH_MAX_HEARTBEAT_AGE", 120, 5, 86400),
+        **_close_window(env),
+        "CONTACT_REMINDER_BUSINESS_DAYS": _int(env, "CONTACT_REMINDER_BUSINESS_DAYS", 10, 1, 60),
+        "VERIFICATION_CODE_MINUTES": _int(env, "VERIFICATION_CODE_MINUTES", 10, 1, 60),
+        "VERIFICATION_MAX_ATTEMPTS": _int(env, "VERIFICATION_MAX_ATTEMPTS", 5, 1, 20),
+        "SHIFT_REMINDER_MINUTES": _int(env, "SHIFT_REMINDER_MINUTES", 60, 1, 24 * 60),
         "TRUSTED_PROXY_HOPS": _int(env, "TRUSTED_PROXY_HOPS", 0, 0, 5),
         "PASSWORD_HASH_METHOD": (env.get("PASSWORD_HASH_METHOD") or "scrypt").strip(),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", public_base_url.startswith("https://")),

@@ -69,14 +69,17 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 def _import_models() -> None:
     """Import every models module so the metadata (and Alembic) sees all tables."""
+    from app.alerting import models as _alerting  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.calendar import models as _calendar  # noqa: F401
+    from app.oncall import models as _oncall  # noqa: F401
     from app.system import models as _system  # noqa: F401
     from app.audit import recorder as _recorder  # noqa: F401  (registers the audit hook)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.alerting.views import bp as alerting_bp
     from app.api import bp as api_bp
     from app.audit import api as _audit_api  # noqa: F401  (adds routes to api_bp)
     from app.audit.views import bp as audit_bp
@@ -84,11 +87,18 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.calendar import api as _calendar_api  # noqa: F401
     from app.calendar.views import bp as calendar_bp
+    from app.oncall import api as _oncall_api  # noqa: F401
+    from app.oncall import policy_api as _policy_api  # noqa: F401
+    from app.oncall import schedule_api as _schedule_api  # noqa: F401
+    from app.oncall.policy_views import bp as policies_bp
+    from app.oncall.schedule_views import bp as schedules_bp
+    from app.oncall.views import bp as oncall_bp
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
 
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
-    for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, api_bp):
+    for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
 
 

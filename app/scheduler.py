@@ -19,6 +19,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.audit.recorder import acting_as
 from app.extensions import db
+from app.oncall.reminders import send_shift_reminders
+from app.oncall.scheduled import remind_unconfirmed_contacts
 from app.system.services import record_heartbeat
 
 log = logging.getLogger("quarterdeck.scheduler")
@@ -36,6 +38,8 @@ def jobs(app: Flask) -> list[PeriodicJob]:
     """Every periodic job, in one place."""
     return [
         PeriodicJob("heartbeat", record_heartbeat, int(app.config["SCHEDULER_HEARTBEAT_SECONDS"])),
+        PeriodicJob("contact_reminders", remind_unconfirmed_contacts, 3600),  # sends only from BD-N, once a quarter
+        PeriodicJob("shift_reminders", send_shift_reminders, 60),  # each once per person and shift start
     ]
 
 

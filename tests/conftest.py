@@ -58,9 +58,10 @@ def pg_url() -> Iterator[str]:
     support.drop_pg_database(name)
 
 
-def _truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def _empty_all_tables() -> None:
+    """Delete every row, children first. Far cheaper than TRUNCATE for the handful of rows a test writes."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 
@@ -102,7 +103,7 @@ def app(request):
         finally:
             db.session.rollback()
             if request.param == "postgresql":
-                _truncate_all()
+                _empty_all_tables()
             db.session.remove()
             db.engine.dispose()
 

@@ -6,7 +6,7 @@ URL parameter this file cannot fill fails the walk instead of being skipped.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,9 +15,12 @@ from werkzeug.routing import Rule
 
 from app.access import PUBLIC, check_every_endpoint_declares_access, declared_access, public
 from app.auth import services as auth
-from app.auth.roles import Role
+from app.auth.roles import EDITORS, Role
 from app.calendar import services as calendar
+from app.oncall import feeds, policies, rotations, schedules
+from app.oncall import services as contacts
 from app.system.services import record_heartbeat
+from app.timeutil import utcnow
 from tests.conftest import PASSWORD
 
 ANONYMOUS = "anonymous"
@@ -26,6 +29,19 @@ SKIPPED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # /logout ends the walker's session, so it goes last.
 LAST_ENDPOINTS = ("auth.logout",)
+# Contact details: open to every role, but the service answers 403 for someone else's record unless the
+# caller is an editor (crisis team, admin). The walk's records belong to `owner`, never to the walker.
+OWNER_OR_EDITOR_ENDPOINTS = {
+    "oncall.add_method", "oncall.delete_method", "oncall.send_code", "oncall.verify", "oncall.add_rule",
+    "oncall.delete_rule", "api.add_contact_method", "api.delete_contact_method", "api.send_verification_code",
+    "api.verify_contact_method", "api.add_notification_rule", "api.delete_notification_rule",
+}
+# The quarterly "my contact details are correct" is the person's own word: 403 for everyone else.
+OWNER_ONLY_ENDPOINTS = {"oncall.confirm", "api.confirm_contacts"}
+
+
+def refused_as_not_the_owner(endpoint: str, identity: str) -> bool:
+    return endpoint in OWNER_ONLY_ENDPOINTS or (endpoint in OWNER_OR_EDITOR_ENDPOINTS and Role(identity) not in EDITORS)
 
 
 def walked_rules(app: Flask) -> list[Rule]:
@@ -77,7 +93,25 @@ def url_values(app, make_user):
     owner = make_user(Role.RESPONDER)
     token, _raw = auth.create_token(owner, name="walked")  # not the walker's own token: revoking it is harmless
     record_heartbeat()  # /healthz answers 200 only with a fresh scheduler heartbeat
+    method = contacts.add_method(owner, owner, kind="sms", address="+14155552671")
+    rule = contacts.add_rule(owner, owner, contact_method_id=method.id, delay_minutes=5)
+    policy = policies.save_policy(None, name="Walk policy", steps=[{"delay_minutes": 5,
+                                                                     "targets": [{"user_id": owner.id}]}])
+    rotation = rotations.create_rotation(name="Walk rotation", time_zone="UTC", start_date=date(2026, 1, 5),
+                                         start_time=time(9), handoff_kind="weekly", shift_length=1,
+                                         member_ids=[owner.id])
+    schedule = schedules.create_schedule(name="Walk schedule")
+    layer = schedules.add_layer(schedule, rotation_id=rotation.id, time_zone="UTC", days=[0, 1, 2, 3, 4],
+                                start_time=time(9), end_time=time(17))
+    soon = utcnow().replace(tzinfo=None, microsecond=0) + timedelta(days=1)
+    override = schedules.create_override(schedule, user_id=owner.id, mode="add", start_at=soon,
+                                         end_at=soon + timedelta(hours=4))
+    _feed, feed_secret = feeds.create_feed(owner)  # a real secret: the public feed answers 200, not 404
     return {"region_id": region.id, "user_id": owner.id, "token_id": token.id,
+            "contact_method_id": method.id, "notification_rule_id": rule.id,
+            "policy_id": policy.id,
+            "rotation_id": rotation.id, "member_id": rotation.members[0].id, "schedule_id": schedule.id,
+            "layer_id": layer.id, "override_id": override.id, "secret": feed_secret,
             "entity_type": "regions", "entity_id": region.id}
 
 
@@ -131,6 +165,9 @@ def test_every_route_answers_as_its_access_declaration_says(app, url_values, cal
         elif Role(identity) not in allowed:
             if status != 403:
                 problems.append(f"{where}: role is not allowed, expected 403")
+        elif refused_as_not_the_owner(rule.endpoint, identity):
+            if status != 403:
+                problems.append(f"{where}: someone else's contact details, expected 403")
         elif method == "GET":
             if status != 200:
                 problems.append(f"{where}: role is allowed, expected 200")

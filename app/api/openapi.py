@@ -39,13 +39,18 @@ FIELD_TYPES = {
 
 
 def api_doc(summary: str, *, request: type | None = None, response: dict[str, Any] | None = None,
-            query: dict[str, str] | None = None, status: int = 200, tag: str | None = None) -> Callable[[F], F]:
-    """Describe an API handler for the OpenAPI document."""
+            query: dict[str, str] | None = None, status: int = 200, tag: str | None = None,
+            request_extra: dict[str, Any] | None = None) -> Callable[[F], F]:
+    """Describe an API handler for the OpenAPI document.
+
+    `request_extra` adds JSON-schema properties the body takes beside the fields of `request` (nested lists a
+    form cannot describe, validated by the handler itself); they are required except in a PATCH.
+    """
 
     def mark(view: F) -> F:
         view.openapi = {  # type: ignore[attr-defined]
             "summary": summary, "request": request, "response": response or {"type": "object"},
-            "query": query or {}, "status": status, "tag": tag,
+            "query": query or {}, "status": status, "tag": tag, "request_extra": request_extra or {},
         }
         return view
 
@@ -124,8 +129,12 @@ def build_document(app: Flask) -> dict[str, Any]:
             }
             if doc["request"] is not None:
                 # A PATCH merges the body into the stored record (load_form), so any field may be left out.
-                operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": form_schema(doc["request"], partial=method == "PATCH")}}}
+                body = form_schema(doc["request"], partial=method == "PATCH")
+                if doc.get("request_extra"):
+                    body["properties"].update(doc["request_extra"])
+                    if method != "PATCH":
+                        body["required"] = body.get("required", []) + list(doc["request_extra"])
+                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
             if rule.endpoint != "api.openapi":
                 operation["security"] = [{"bearer": []}]
             paths.setdefault(path, {})[method.lower()] = operation
