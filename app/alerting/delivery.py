@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
+from flask import current_app, render_template
 
+from app.alerting.channels import channel_for as select_channel
 from app.alerting.channels.base import ChannelError, Message
-from app.alerting.channels.console import ConsoleChannel
 from app.alerting.models import REDACTED, OutboundMessage
 from app.extensions import db
 from app.timeutil import utcnow
@@ -20,7 +20,7 @@ log = logging.getLogger("quarterdeck.delivery")
 
 def channel_for(kind: str):
     """The channel that carries `kind` (sms, voice, email). Without provider credentials: the console."""
-    return ConsoleChannel()
+    return select_channel(kind, current_app.config)
 
 
 def deliver_now(*, user_id: int, method, purpose: str, template: str, sensitive: bool = False,

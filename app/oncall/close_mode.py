@@ -111,6 +111,7 @@ def snapshot_policy(policy: EscalationPolicy) -> dict[str, Any]:
         "repeat": policy.repeat,
         "close_mode": policy.close_mode,
         "close_mode_max_delay": policy.close_mode_max_delay,
+        "ack_timeout_minutes": policy.ack_timeout_minutes,
         "steps": [{"delay_minutes": step.delay_minutes, "targets": [_target_snapshot(t) for t in step.targets]}
                   for step in policy.steps],
     }

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.auth.services import find_user_by_email
 from app.extensions import db
 from app.oncall import rotations, schedules
-from app.oncall.models import Rotation, Schedule
+from app.oncall.models import ContactKind, ContactMethod, NotificationRule, Rotation, Schedule
+from app.timeutil import utcnow
 
 DEMO_SCHEDULE = "Follow the sun"
 FIRST_MONDAY = date(2026, 1, 5)
@@ -28,12 +29,34 @@ DEMO_ROTATIONS = [
 ]
 
 
+# Fictional numbers (555-01xx is reserved for fiction): with no Twilio configured they reach the console.
+DEMO_CONTACTS = [("admin@acme.example", "+14155550100"), ("crisis@acme.example", "+14155550101"),
+                 ("oncall@acme.example", "+14155550102")]
+
+
+def seed_demo_contacts() -> None:
+    """Give each demo on-call person a verified SMS (at 0 min), voice (at 2 min) and email (at 0 min)."""
+    for email, phone in DEMO_CONTACTS:
+        person = find_user_by_email(email)
+        if person is None or db.session.scalar(select(ContactMethod.id).where(ContactMethod.user_id == person.id)):
+            continue
+        for kind, address, delay in ((ContactKind.SMS, phone, 0), (ContactKind.VOICE, phone, 2),
+                                     (ContactKind.EMAIL, email, 0)):
+            method = ContactMethod(user_id=person.id, kind=kind, address=address, label="demo",
+                                   verified_at=utcnow())
+            db.session.add(method)
+            db.session.flush()
+            db.session.add(NotificationRule(user_id=person.id, contact_method_id=method.id, delay_minutes=delay))
+    db.session.commit()
+
+
 def seed_demo_oncall() -> Schedule:
     """Create the demo rotations and the "Follow the sun" schedule when missing. Safe to run twice.
 
     People are the demo users that exist (run after the demo users are made); an existing schedule or
     rotation is left as it is.
     """
+    seed_demo_contacts()
     made: list[tuple[Rotation, tuple]] = []
     for name, zone, kind, handoff, emails, days, opens, closes in DEMO_ROTATIONS:
         rotation = db.session.scalar(select(Rotation).where(Rotation.name == name))

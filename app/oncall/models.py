@@ -219,7 +219,9 @@ class EscalationPolicy(Audited, db.Model):
     __tablename__ = "escalation_policies"
     __table_args__ = (CheckConstraint("repeat >= 0 AND repeat <= 9", name="repeat_range"),
                       CheckConstraint("close_mode_max_delay >= 1 AND close_mode_max_delay <= 60",
-                                      name="close_delay_range"))
+                                      name="close_delay_range"),
+                      CheckConstraint("ack_timeout_minutes >= 0 AND ack_timeout_minutes <= 1440",
+                                      name="ack_timeout_range"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -228,6 +230,8 @@ class EscalationPolicy(Audited, db.Model):
     # In the quarter-close window: every delay is capped at close_mode_max_delay and voice is used at once.
     close_mode: Mapped[bool] = mapped_column(Boolean, default=False)
     close_mode_max_delay: Mapped[int] = mapped_column(default=5)
+    # An acknowledged alert not resolved within this many minutes pages again (0: never).
+    ack_timeout_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     steps: Mapped[list[EscalationStep]] = relationship(

@@ -25,6 +25,7 @@ NAME_MAX = 80
 DESCRIPTION_MAX = 2000
 REPEAT_RANGE = (0, 9)
 CLOSE_DELAY_RANGE = (1, 60)
+ACK_TIMEOUT_RANGE = (0, 1440)
 DELAY_RANGE = (1, 1440)  # one day: a longer wait is not escalation any more
 MAX_STEPS = 10
 MAX_TARGETS = 20
@@ -176,7 +177,8 @@ def _set_steps(policy: EscalationPolicy, cleaned: list[tuple[int, list[TargetKey
 
 
 def save_policy(policy: EscalationPolicy | None, *, name: Any, description: Any = "", repeat: Any = 0,
-                close_mode: Any = False, close_mode_max_delay: Any = 5, steps: Any) -> EscalationPolicy:
+                close_mode: Any = False, close_mode_max_delay: Any = 5, ack_timeout_minutes: Any = 60,
+                steps: Any) -> EscalationPolicy:
     """Create (policy=None) or replace a policy with its ordered steps in one transaction, or refuse and write nothing.
 
     steps: [{"delay_minutes": 1..1440, "targets": [{"schedule_id": id} | {"user_id": id}, ...]}, ...]
@@ -190,6 +192,8 @@ def save_policy(policy: EscalationPolicy | None, *, name: Any, description: Any 
         raise Invalid("Must be true or false.", "close_mode")
     close_mode_max_delay = _whole(close_mode_max_delay, CLOSE_DELAY_RANGE, "close_mode_max_delay",
                                   "The longest wait in close mode")
+    ack_timeout_minutes = _whole(ack_timeout_minutes, ACK_TIMEOUT_RANGE, "ack_timeout_minutes",
+                                 "The acknowledgement timeout")
     cleaned = _clean_steps(steps)
 
     if policy is None:
@@ -197,6 +201,7 @@ def save_policy(policy: EscalationPolicy | None, *, name: Any, description: Any 
         db.session.add(policy)
     policy.name, policy.description, policy.repeat = name, description.strip(), repeat
     policy.close_mode, policy.close_mode_max_delay = close_mode, close_mode_max_delay
+    policy.ack_timeout_minutes = ack_timeout_minutes
     _set_steps(policy, cleaned)
     try:
         db.session.commit()

@@ -31,6 +31,7 @@ STEPS_SCHEMA = {"type": "array", "minItems": 1, "maxItems": policies.MAX_STEPS, 
 POLICY_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "description": {"type": "string"},
     "repeat": {"type": "integer"}, "close_mode": {"type": "boolean"}, "close_mode_max_delay": {"type": "integer"},
+    "ack_timeout_minutes": {"type": "integer"},
     "created_at": {"type": "string", "format": "date-time"}, "steps": STEPS_SCHEMA}}
 EFFECTIVE_SCHEMA = {"type": "object", "properties": {
     "policy_id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
@@ -51,6 +52,7 @@ def target_json(target: EscalationTarget) -> dict[str, Any]:
 def policy_json(policy: EscalationPolicy) -> dict[str, Any]:
     return {"id": policy.id, "name": policy.name, "description": policy.description, "repeat": policy.repeat,
             "close_mode": policy.close_mode, "close_mode_max_delay": policy.close_mode_max_delay,
+            "ack_timeout_minutes": policy.ack_timeout_minutes,
             "created_at": policy.created_at.isoformat(),
             "steps": [{"delay_minutes": step.delay_minutes, "targets": [target_json(t) for t in step.targets]}
                       for step in policy.steps]}

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.auth.models import User
 from app.oncall.models import Schedule
-from app.oncall.policies import CLOSE_DELAY_RANGE, DELAY_RANGE, DESCRIPTION_MAX, MAX_STEPS, NAME_MAX, REPEAT_RANGE
+from app.oncall.policies import ACK_TIMEOUT_RANGE, CLOSE_DELAY_RANGE, DELAY_RANGE, DESCRIPTION_MAX, MAX_STEPS, NAME_MAX, REPEAT_RANGE
 
 # A page offers a blank row or two beyond the saved steps, and "Add another step" adds more.
 MAX_ROWS = MAX_STEPS + 2
@@ -29,6 +29,9 @@ class PolicyFieldsForm(FlaskForm):
     close_mode_max_delay = IntegerField(
         "Longest wait in close mode (minutes)", default=5, validators=[Optional(), NumberRange(*CLOSE_DELAY_RANGE)],
         description="In the close window no step waits longer than this (1–60)")
+    ack_timeout_minutes = IntegerField(
+        "Acknowledgement timeout (minutes)", default=60, validators=[Optional(), NumberRange(*ACK_TIMEOUT_RANGE)],
+        description="An acknowledged alert not resolved within this time pages again (0: never; up to 1440)")
 
 
 class StepForm(Form):

@@ -35,6 +35,7 @@ def _form_data(policy: EscalationPolicy) -> dict:
              for index, step in enumerate(policy.steps)]
     return {"name": policy.name, "description": policy.description, "repeat": policy.repeat,
             "close_mode": policy.close_mode, "close_mode_max_delay": policy.close_mode_max_delay,
+            "ack_timeout_minutes": policy.ack_timeout_minutes,
             "steps": steps + [{"position": len(steps) + 1}]}
 
 

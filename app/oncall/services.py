@@ -153,7 +153,7 @@ def _code_digest(method_id: int, code: str) -> str:
 def send_code(actor: User, method: ContactMethod) -> datetime:
     """Send a fresh 6-digit code through the method itself; returns when it expires."""
     ensure_can_edit(actor, method.user)
-    if method.is_verified:
+    if method.is_usable:
         raise Conflict("This method is already verified.")
     now = utcnow()
     if method.code_sent_at and now - method.code_sent_at < RESEND_INTERVAL:
@@ -181,7 +181,7 @@ def verify_code(actor: User, method: ContactMethod, code: str) -> bool:
     cannot exceed VERIFICATION_MAX_ATTEMPTS.
     """
     ensure_can_edit(actor, method.user)
-    if method.is_verified:
+    if method.is_usable:
         raise Conflict("This method is already verified.", "code")
     if method.code_hash is None:
         raise Invalid("No code is waiting for this method; send a code first.", "code")
@@ -203,7 +203,8 @@ def verify_code(actor: User, method: ContactMethod, code: str) -> bool:
         db.session.commit()
         raise Invalid(f"Wrong code; {left} {'try' if left == 1 else 'tries'} left." if left else
                       "Wrong code. Too many wrong codes: this code is locked. Send a new code.", "code")
-    method.verified_at = utcnow()
+    # A method disabled by a failed delivery works again once a code sent through it has come back.
+    method.verified_at, method.disabled_at, method.disabled_reason = utcnow(), None, None
     method.code_hash = method.code_expires_at = method.code_sent_at = None
     method.code_attempts = 0
     default_rule = not db.session.scalar(select(NotificationRule.id).where(NotificationRule.user_id == method.user_id))

@@ -45,7 +45,7 @@ def _render_person(person: User, *, method_form: ContactMethodForm | None = None
     methods = services.list_methods(person)
     rule_form = rule_form or RuleForm(formdata=None)
     rule_form.contact_method_id.choices = [_method_choice(method) for method in methods]
-    verify_forms = {method.id: VerifyForm(formdata=None) for method in methods if not method.is_verified}
+    verify_forms = {method.id: VerifyForm(formdata=None) for method in methods if not method.is_usable}
     if failed_verify and failed_verify[0] in verify_forms:
         verify_forms[failed_verify[0]] = failed_verify[1]
     for method_id, form in verify_forms.items():

@@ -249,6 +249,7 @@ def test_the_document_describes_the_nested_steps(client):
     patch = paths[URL + "/{policy_id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
     assert set(create["required"]) == {"name", "steps"}
     assert set(create["properties"]) == {"name", "description", "repeat", "close_mode", "close_mode_max_delay",
+                                         "ack_timeout_minutes",
                                          "steps"}
     assert create["properties"]["steps"]["items"]["properties"]["delay_minutes"]["maximum"] == 1440
     assert create["properties"]["repeat"] == {"type": "integer", "description": create["properties"]["repeat"][

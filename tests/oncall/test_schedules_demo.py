@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
-from app.oncall import schedules
+from app.auth.services import find_user_by_email
+from app.oncall import policies, schedules
+from app.oncall.services import notification_plan
 from app.oncall.demo import seed_demo_oncall
 from app.oncall.models import Rotation, RotationMember, Schedule, ScheduleLayer
 from app.seed import seed_demo
@@ -59,3 +61,29 @@ def test_the_demo_is_safe_to_run_twice(app):
     counts = [db.session.scalar(select(func.count()).select_from(model))
               for model in (Rotation, RotationMember, Schedule, ScheduleLayer)]
     assert counts == [4, 12, 1, 4]
+
+
+def test_the_demo_seed_includes_the_on_call_schedule_and_policy(app):
+    seed_demo()
+
+    assert db.session.scalar(select(func.count()).select_from(Schedule).where(Schedule.name == "Follow the sun")) == 1
+    assert [policy.name for policy in policies.list_policies()] == ["Critical jobs"]
+
+
+def test_every_page_links_to_the_on_call_pages(login_as):
+    client = login_as("executive")
+
+    page = client.get("/").get_data(as_text=True)
+
+    for href in ("/oncall/people", "/schedules", "/rotations", "/policies", "/messages"):
+        assert f'href="{href}"' in page
+
+
+def test_the_demo_on_call_people_can_be_paged_and_the_executive_is_not_on_the_list(app):
+    seed_demo()
+    seed_demo()
+
+    for email in ("admin@acme.example", "crisis@acme.example", "oncall@acme.example"):
+        plan = notification_plan(find_user_by_email(email))
+        assert [(delay, method.kind.value) for delay, method in plan] == [(0, "email"), (0, "sms"), (2, "voice")]
+    assert notification_plan(find_user_by_email("exec@acme.example")) == []

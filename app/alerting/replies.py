@@ -1,0 +1,154 @@
+"""SMS replies: a short code per phone and open alert, parsing what people type, acting on it.
+
+Codes are the smallest number not held by another open alert on the same phone, so a person sees small
+numbers (`12`), and a code is free again once its alert is resolved. Replies are case-insensitive and
+tolerant of spaces: `12a`, `12 A`, `ack 12`, `a` (the newest open alert for that phone), `12r`, `12e`,
+STOP / START (the carrier-level opt-out words).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import render_template
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.alerting import services
+from app.alerting.models import Alert, AlertStatus, MessageStatus, OutboundMessage, ReplyCode
+from app.auth.models import User
+from app.extensions import db
+from app.oncall.models import ContactKind, ContactMethod
+from app.timeutil import to_zone, utcnow
+
+ACTIONS = {"a": "ack", "ack": "ack", "acknowledge": "ack", "r": "resolve", "res": "resolve", "resolve": "resolve",
+           "e": "escalate", "esc": "escalate", "escalate": "escalate"}
+_WORD = "|".join(sorted(ACTIONS, key=len, reverse=True))
+_CODE_FIRST = re.compile(rf"^(\d{{1,4}})\s*({_WORD})$")
+_WORD_FIRST = re.compile(rf"^({_WORD})\s*#?\s*(\d{{1,4}})$")
+_WORD_ALONE = re.compile(rf"^({_WORD})$")
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+START_WORDS = {"start", "unstop", "yes"}
+HELP_CAP, HELP_WINDOW = 3, timedelta(hours=1)  # error and help answers per number
+
+
+def code_for(phone: str, alert: Alert) -> int:
+    """The phone's reply code for the alert, allocating the smallest free one (race-safe by a unique index)."""
+    existing = db.session.scalar(select(ReplyCode.code).where(ReplyCode.phone == phone, ReplyCode.alert_id == alert.id))
+    if existing is not None:
+        return existing
+    for _ in range(5):
+        taken = set(db.session.scalars(select(ReplyCode.code).where(ReplyCode.phone == phone)))
+        code = next(number for number in range(1, len(taken) + 2) if number not in taken)
+        try:
+            with db.session.begin_nested():
+                db.session.add(ReplyCode(phone=phone, code=code, alert_id=alert.id))
+            return code
+        except IntegrityError:
+            continue  # another process took that number (or gave this alert a code) just now
+    existing = db.session.scalar(select(ReplyCode.code).where(ReplyCode.phone == phone, ReplyCode.alert_id == alert.id))
+    if existing is None:
+        raise RuntimeError(f"could not allocate a reply code for {phone}")
+    return existing
+
+
+@dataclass(frozen=True)
+class Command:
+    action: str  # ack | resolve | escalate | stop | start | help
+    code: int | None = None
+
+
+def parse_reply(body: str) -> Command:
+    """What a reply asks for; anything unrecognised is `help`."""
+    text = " ".join((body or "").lower().split())
+    if text in STOP_WORDS:
+        return Command("stop")
+    if text in START_WORDS:
+        return Command("start")
+    if match := _CODE_FIRST.match(text):
+        return Command(ACTIONS[match.group(2)], int(match.group(1)))
+    if match := _WORD_FIRST.match(text):
+        return Command(ACTIONS[match.group(1)], int(match.group(2)))
+    if match := _WORD_ALONE.match(text):
+        return Command(ACTIONS[match.group(1)])
+    return Command("help")
+
+
+def _sms_methods(phone: str) -> list[ContactMethod]:
+    return list(db.session.scalars(select(ContactMethod).where(ContactMethod.address == phone,
+                                                               ContactMethod.kind == ContactKind.SMS)))
+
+
+def _record_reply(phone: str, person: User | None, method: ContactMethod | None, text: str, purpose: str,
+                  alert: Alert | None = None) -> None:
+    db.session.add(OutboundMessage(user_id=person.id if person else None, contact_method_id=method.id if method else None,
+                                   alert_id=alert.id if alert else None, channel="twilio_sms", kind="sms",
+                                   address=phone, purpose=purpose, body=text, status=MessageStatus.SENT.value,
+                                   attempts=1, sent_at=utcnow()))
+
+
+def _help_allowed(phone: str) -> bool:
+    recent = db.session.scalar(select(func.count()).select_from(OutboundMessage).where(
+        OutboundMessage.address == phone, OutboundMessage.purpose == "sms_help",
+        OutboundMessage.sent_at >= utcnow() - HELP_WINDOW))
+    return recent < HELP_CAP
+
+
+def _alert_for(phone: str, code: int | None) -> Alert | None:
+    query = select(Alert).join(ReplyCode, ReplyCode.alert_id == Alert.id).where(ReplyCode.phone == phone)
+    if code is not None:
+        return db.session.scalar(query.where(ReplyCode.code == code))
+    return db.session.scalar(query.where(Alert.status != AlertStatus.RESOLVED.value)
+                             .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(1))
+
+
+def handle_sms_reply(phone: str, body: str) -> str | None:
+    """Act on a reply from `phone` and commit; the answer to send back, or None (unknown number, capped, STOP)."""
+    methods = _sms_methods(phone)
+    if not methods:
+        return None  # unknown numbers get no answer at all
+    method = methods[0]
+    person = method.user
+    command = parse_reply(body)
+    if command.action in ("stop", "start"):
+        return _opt(methods, person, command.action == "stop")
+    alert = _alert_for(phone, command.code) if command.action != "help" else None
+    if alert is None:
+        if not _help_allowed(phone):
+            db.session.rollback()
+            return None
+        answer = render_template("messages/sms_help.txt", code=command.code, action=command.action).strip()
+        _record_reply(phone, person, method, answer, "sms_help")
+        db.session.commit()
+        return answer
+    answer = _act(alert.id, command.action, person, phone)
+    _record_reply(phone, person, method, answer, "sms_reply", db.session.get(Alert, alert.id))
+    db.session.commit()
+    return answer
+
+
+def _act(alert_id: int, action: str, person: User, phone: str) -> str:
+    via = f"SMS from {phone}"
+    code = db.session.scalar(select(ReplyCode.code).where(ReplyCode.phone == phone, ReplyCode.alert_id == alert_id))
+    do = {"ack": services.acknowledge, "resolve": services.resolve, "escalate": services.escalate}[action]
+    alert, changed = services.act_and_commit(alert_id, lambda a: do(a, actor=person.name, via=via))
+    return render_template("messages/sms_answer.txt", action=action, changed=changed, code=code, alert=alert,
+                           acknowledged_at=_clock(alert.acknowledged_at, person.time_zone),
+                           resolved_at=_clock(alert.resolved_at, person.time_zone)).strip()
+
+
+def _clock(at, zone: str) -> str:
+    return to_zone(at, zone).strftime("%H:%M") if at is not None else ""
+
+
+def _opt(methods: list[ContactMethod], person: User, stop: bool) -> str | None:
+    now = utcnow()
+    for method in methods:
+        if stop:
+            method.disabled_at, method.disabled_reason = now, "Replied STOP: SMS is off until START is sent."
+        elif method.disabled_reason and method.disabled_reason.startswith("Replied STOP"):
+            method.disabled_at, method.disabled_reason = None, None
+    db.session.commit()
+    # After STOP the carrier answers (and blocks anything else); after START we confirm.
+    return None if stop else render_template("messages/sms_started.txt").strip()
