@@ -1,0 +1,87 @@
+"""The validation campaign page, and CSV export and import (a dry run first, applied only when confirmed)."""
+from __future__ import annotations
+
+import base64
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.access import allow
+from app.auth.roles import EDITORS, EVERYONE
+from app.errors import DomainError, Invalid
+from app.extensions import db
+from app.calendar.models import business_calendar
+from app.timeutil import close_day, today_in
+from app.vendors import campaign, csvio
+from app.vendors.csvimport import import_csv
+from app.vendors.forms import CheckForm, ConfirmForm, ImportForm
+from app.vendors.views import bp
+from app.views_common import apply_domain_error, page_args
+
+
+@bp.route("/vendors/campaign")
+@allow(EVERYONE)
+def campaign_page():
+    quarter = campaign.quarter_of(current_user)
+    today = today_in(current_user.time_zone)
+    pending_only = request.args.get("show") == "pending"
+    page, per_page = page_args()
+    listing = db.paginate(campaign.campaign_vendors_query(), page=page, per_page=per_page, error_out=False)
+    rows = campaign.progress_of(listing.items, quarter, today)
+    if pending_only:
+        rows = [row for row in rows if not row.validated]
+    region = current_user.region
+    calendar = region.calendar if region is not None else business_calendar(None, None)
+    return render_template("vendors/campaign.html", quarter=quarter, rows=rows, listing=listing,
+                           totals=campaign.campaign_totals(quarter, today), pending_only=pending_only,
+                           close=close_day(quarter, calendar), confirm_form=ConfirmForm(formdata=None),
+                           check_form=CheckForm(formdata=None))
+
+
+@bp.route("/vendors/export.csv")
+@allow(EVERYONE)
+def export_csv():
+    kind = request.args.get("kind") or "vendors"
+    if kind not in csvio.KINDS:
+        kind = "vendors"
+    return Response(csvio.export_csv(kind), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{csvio.export_filename(kind)}"'})
+
+
+def _pack(text: str) -> str:
+    # Base64 keeps the file byte for byte through a hidden field (browsers rewrite line breaks in text).
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _unpack(packed: str) -> str:
+    try:
+        return base64.b64decode(packed.encode("ascii"), validate=True).decode("utf-8")
+    except (ValueError, UnicodeError):
+        raise Invalid("The checked file was damaged on the way; choose it again.", "file") from None
+
+
+@bp.route("/vendors/import", methods=["GET", "POST"])
+@allow(EDITORS)
+def import_page():
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        applying = request.form.get("step") == "apply"
+        try:
+            if applying and form.csv_text.data:
+                text = _unpack(form.csv_text.data)
+            elif form.file.data:
+                text = csvio.decode_upload(form.file.data.read())
+            else:
+                raise Invalid("Choose a CSV file.", "file")
+            report = import_csv(kind=form.kind.data, text=text, apply=applying)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            if report.applied:
+                flash(f"Imported {report.kind}: {report.count('create')} created, {report.count('update')} "
+                      f"updated, {report.count('unchanged')} unchanged.", "success")
+                return redirect(url_for("vendors.vendors"))
+            form.csv_text.data = _pack(text)  # carried to the "apply" step, checked again there
+    status = 422 if form.errors or (report and report.error_count) else 200
+    return render_template("vendors/import.html", form=form, report=report), status

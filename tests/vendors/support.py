@@ -1,0 +1,13 @@
+"""Vendor records for tests outside this folder (the route walk in tests/test_access.py)."""
+from __future__ import annotations
+
+from app.vendors import ladder
+from app.vendors import services as vendors
+
+
+def walk_vendor_values(owner) -> dict[str, int]:
+    """A critical vendor with one level and one contact, made through the services; their ids by URL parameter."""
+    vendor = vendors.create_vendor(name="Walk vendor", tier="critical", owner_id=owner.id)
+    level = ladder.add_level(vendor, label="Service desk")
+    contact = ladder.create_contact(vendor, level=1, kind="external", name="Walk desk", phone="+14155550100")
+    return {"vendor_id": vendor.id, "escalation_level_id": level.id, "vendor_contact_id": contact.id}
