@@ -1,0 +1,203 @@
+"""The detector: one pass finds the jobs whose deadline has passed and moves them on, then pages.
+
+- Only `next_deadline <= now` is read (an indexed range), so a pass costs the same with 10 jobs or 10,000.
+- Every change is compare-and-set: an UPDATE conditional on the state and deadline that were read, whose row
+  count says whether this pass won. A ping or a second scheduler (PostgreSQL) that got there first wins, and
+  nothing is done twice.
+- Changes are recorded at the moment they theoretically happened (the deadline), not when the pass noticed
+  them, so downtime figures stay exact when the scheduler was late; a job that missed both its slot and its
+  grace while no pass ran gets both changes, each at its own moment.
+- Catch-up: pages whose deadline is more than WATCHLIST_CATCHUP_MINUTES old can only mean no pass ran for a
+  while (passes run every few seconds). When at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one
+  pass, they go out as ONE grouped alert instead of one per job.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.timeutil import utcnow
+from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
+from app.watchlist.paging import hold_for_maintenance, page_group, page_job
+from app.watchlist.states import record
+
+log = logging.getLogger("quarterdeck.watchlist")
+
+BATCH = 500
+PAGE_RETRY = timedelta(minutes=1)
+WATCHED = (JobState.UP.value, JobState.LATE.value, JobState.RUNNING.value)
+
+
+def run_detection_pass(now: datetime | None = None) -> dict[str, int]:
+    """Apply every transition due by `now` and raise the pages they call for; returns what it did, by kind."""
+    now = now or utcnow()
+    summary: Counter[str] = Counter()
+    _advance_states(now, summary)
+    _raise_due_pages(now, summary)
+    return dict(summary)
+
+
+def _due(now: datetime, *conditions):
+    return select(Job.id, Job.state, Job.next_deadline, Job.due_at, Job.grace_seconds, Job.max_duration_seconds) \
+        .where(Job.next_deadline <= now, *conditions).order_by(Job.next_deadline, Job.id).limit(BATCH)
+
+
+def _advance_states(now: datetime, summary: Counter) -> None:
+    seen: set[int] = set()
+    while True:
+        rows = [row for row in db.session.execute(_due(now, Job.state.in_(WATCHED))).all() if row.id not in seen]
+        if not rows:
+            return
+        for row in rows:
+            seen.add(row.id)
+            _advance(row, now, summary)
+        db.session.commit()
+
+
+def _chain(row, now: datetime) -> list[tuple[datetime, str, str, str]]:
+    """The changes due for a job read as `row`: [(moment, from, to, why)], each at its theoretical moment."""
+    deadline = row.next_deadline
+    if row.state == JobState.RUNNING:
+        return [(deadline, row.state, JobState.DOWN.value, "too_slow")]
+    if row.state == JobState.LATE:
+        return [(deadline, row.state, JobState.DOWN.value, "missed")]
+    missed_at = deadline + timedelta(seconds=row.grace_seconds)
+    chain = [(deadline, row.state, JobState.LATE.value, "late")]
+    if missed_at <= now:
+        chain.append((missed_at, JobState.LATE.value, JobState.DOWN.value, "missed"))
+    return chain
+
+
+WHY = {"late": "past its expected time, within the grace period", "missed": "no run within the grace period",
+       "too_slow": "the run passed its maximum duration"}
+
+
+def _advance(row, now: datetime, summary: Counter) -> None:
+    chain = _chain(row, now)
+    moment, _from, final, reason = chain[-1]
+    values: dict = {"state": final, "state_changed_at": moment}
+    if final == JobState.DOWN:
+        # Down: the page is due at the moment it went down; alert_key stays empty until it is raised.
+        values.update(down_since=moment, down_reason=reason, next_deadline=moment, alert_key=None, due_at=None)
+    else:
+        values.update(next_deadline=moment + timedelta(seconds=row.grace_seconds))
+    won = db.session.execute(
+        update(Job).where(Job.id == row.id, Job.state == row.state, Job.next_deadline == row.next_deadline)
+        .values(**values).execution_options(synchronize_session=False)).rowcount == 1
+    if not won:
+        summary["lost_race"] += 1  # a ping or another scheduler changed it first; it decides
+        return
+    for at, before, after, why in chain:
+        record(row.id, at=at, kind="state", from_state=before, to_state=after, text=f"{before} → {after}: {WHY[why]}")
+        summary[after] += 1
+    if reason == "too_slow":
+        started_before = row.next_deadline - timedelta(seconds=row.max_duration_seconds)
+        db.session.execute(update(JobRun).where(
+            JobRun.job_id == row.id, JobRun.ended_at.is_(None), JobRun.outcome == RunOutcome.RUNNING.value,
+            JobRun.started_at <= started_before).values(outcome=RunOutcome.TOO_SLOW.value, too_slow=True)
+            .execution_options(synchronize_session=False))
+
+
+def _raise_due_pages(now: datetime, summary: Counter) -> None:
+    config = current_app.config
+    cutoff = now - timedelta(minutes=int(config["WATCHLIST_CATCHUP_MINUTES"]))
+    rows = db.session.execute(
+        select(Job.id, Job.next_deadline).where(Job.next_deadline <= now, Job.state == JobState.DOWN.value,
+                                                Job.alert_key.is_(None)).order_by(Job.next_deadline, Job.id)).all()
+    catch_up = [row for row in rows if row.next_deadline < cutoff]
+    fresh = [row for row in rows if row.next_deadline >= cutoff]
+    if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):
+        _page_catch_up(catch_up, now, summary)
+    else:
+        fresh = catch_up + fresh
+    for row in fresh:
+        _page_one(row, now, summary)
+
+
+def _claim(row, now: datetime, claim_key: str):
+    """Compare-and-set the page onto this pass; the job when won, None when a ping or another pass got there first."""
+    won = db.session.execute(
+        update(Job).where(Job.id == row.id, Job.state == JobState.DOWN.value, Job.alert_key.is_(None),
+                          Job.next_deadline == row.next_deadline)
+        .values(alert_key=claim_key).execution_options(synchronize_session=False)).rowcount == 1
+    return db.session.get(Job, row.id, populate_existing=True) if won else None
+
+
+def _hold_or_none(job: Job, now: datetime, summary: Counter) -> bool:
+    job.alert_key = None
+    if hold_for_maintenance(job, now):
+        summary["held_by_maintenance"] += 1
+        return True
+    return False
+
+
+def _page_one(row, now: datetime, summary: Counter) -> None:
+    try:
+        job = _claim(row, now, f"job:{row.id}")
+        if job is None:
+            summary["lost_race"] += 1
+            db.session.rollback()
+            return
+        if not _hold_or_none(job, now, summary):
+            page_job(job, now)
+            summary["paged"] += 1
+        db.session.commit()
+    except Exception as error:  # the page must not vanish: say so on the job and retry next minute
+        db.session.rollback()
+        _record_page_failure([row], now, error)
+        summary["page_failed"] += 1
+
+
+def _page_catch_up(rows: list, now: datetime, summary: Counter) -> None:
+    key = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
+    try:
+        jobs = []
+        for first in range(0, len(rows), BATCH):
+            jobs += _claim_many(rows[first:first + BATCH], key, summary)
+        with_windows = set(db.session.scalars(select(MaintenanceWindow.job_id).distinct()))
+        paged = [job for job in jobs if job.id not in with_windows or not _hold_or_none(job, now, summary)]
+        if paged:
+            page_group(paged, now, key)
+            summary["paged_in_group"] += len(paged)
+            summary["grouped_alerts"] += 1
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        _record_page_failure(rows, now, error)
+        summary["page_failed"] += len(rows)
+
+
+def _claim_many(rows: list, key: str, summary: Counter) -> list[Job]:
+    """_claim() for a batch in one statement: each row still only when its state and deadline are as read."""
+    won: list[int] = []
+    by_deadline: dict[datetime, list[int]] = {}
+    for row in rows:
+        by_deadline.setdefault(row.next_deadline, []).append(row.id)
+    for deadline, ids in by_deadline.items():
+        won += db.session.scalars(
+            update(Job).where(Job.id.in_(ids), Job.state == JobState.DOWN.value, Job.alert_key.is_(None),
+                              Job.next_deadline == deadline)
+            .values(alert_key=key).returning(Job.id).execution_options(synchronize_session=False)).all()
+    if len(won) < len(rows):
+        summary["lost_race"] += len(rows) - len(won)
+    return list(db.session.scalars(select(Job).where(Job.id.in_(won)).options(selectinload(Job.app))
+                                   .execution_options(populate_existing=True)))
+
+
+def _record_page_failure(rows: list, now: datetime, error: Exception) -> None:
+    log.exception("paging failed for job(s) %s", [row.id for row in rows])
+    for row in rows:
+        won = db.session.execute(
+            update(Job).where(Job.id == row.id, Job.state == JobState.DOWN.value, Job.alert_key.is_(None),
+                              Job.next_deadline == row.next_deadline)
+            .values(next_deadline=now + PAGE_RETRY).execution_options(synchronize_session=False)).rowcount == 1
+        if won:
+            record(db.session.get(Job, row.id), at=now, kind="page_failed",
+                   text=f"Paging failed ({error.__class__.__name__}: {str(error)[:200]}); retrying in a minute.")
+    db.session.commit()

@@ -1,0 +1,172 @@
+"""Run history: listing, pruning to a count per job, the duration trend, uptime per week, and the top jobs."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Integer, delete, func, select
+
+from app.extensions import db
+from app.timeutil import utcnow
+from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
+
+
+def list_runs(job: Job, *, page: int = 1, per_page: int = 50) -> tuple[list[JobRun], int]:
+    """The job's runs, newest first, one page of them, and how many there are."""
+    total = db.session.scalar(select(func.count()).select_from(JobRun).where(JobRun.job_id == job.id)) or 0
+    runs = db.session.scalars(select(JobRun).where(JobRun.job_id == job.id).order_by(JobRun.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(runs), total
+
+
+def timeline(job: Job, *, since: datetime, limit: int = 200) -> list[JobEvent]:
+    return list(db.session.scalars(select(JobEvent).where(JobEvent.job_id == job.id, JobEvent.at >= since)
+                                   .order_by(JobEvent.at.desc(), JobEvent.id.desc()).limit(limit)))
+
+
+def prune_runs(keep: int | None = None) -> dict[str, int]:
+    """Keep only the newest `keep` runs of each job (WATCHLIST_RUNS_PER_JOB); returns how many were deleted."""
+    keep = keep or int(current_app.config["WATCHLIST_RUNS_PER_JOB"])
+    over = db.session.execute(select(JobRun.job_id).group_by(JobRun.job_id)
+                              .having(func.count() > keep)).scalars().all()
+    deleted = 0
+    for job_id in over:
+        oldest_kept = db.session.scalar(select(JobRun.id).where(JobRun.job_id == job_id)
+                                        .order_by(JobRun.id.desc()).offset(keep - 1).limit(1))
+        deleted += db.session.execute(delete(JobRun).where(JobRun.job_id == job_id, JobRun.id < oldest_kept)
+                                      .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()  # one job at a time keeps each write short
+    return {"jobs": len(over), "deleted": deleted}
+
+
+# --- duration trend ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrendPoint:
+    x: float
+    y: float
+    run: JobRun
+
+
+@dataclass(frozen=True)
+class Trend:
+    points: list[TrendPoint]
+    polyline: str
+    width: int
+    height: int
+    scale_max: float  # seconds at the top of the chart
+    max_line_y: float | None  # where the maximum duration sits, when it fits
+    min_line_y: float | None
+
+
+def duration_trend(job: Job, *, runs: int = 60, width: int = 600, height: int = 160) -> Trend:
+    """The last `runs` finished durations as chart coordinates (oldest left); the SVG is drawn by a template."""
+    rows = list(reversed(db.session.scalars(
+        select(JobRun).where(JobRun.job_id == job.id, JobRun.duration_seconds.is_not(None))
+        .order_by(JobRun.id.desc()).limit(runs)).all()))
+    top = max([run.duration_seconds or 0 for run in rows] + [job.max_duration_seconds * 1.1, 1.0])
+    pad = 8
+    step = (width - 2 * pad) / max(len(rows) - 1, 1)
+
+    def y_of(seconds: float) -> float:
+        return round(height - pad - (height - 2 * pad) * seconds / top, 1)
+
+    points = [TrendPoint(round(pad + i * step, 1), y_of(run.duration_seconds or 0), run) for i, run in enumerate(rows)]
+    return Trend(points=points, polyline=" ".join(f"{p.x},{p.y}" for p in points), width=width, height=height,
+                 scale_max=top, max_line_y=y_of(job.max_duration_seconds),
+                 min_line_y=y_of(job.min_duration_seconds) if job.min_duration_seconds else None)
+
+
+# --- uptime per week ---------------------------------------------------------------------------------------------
+
+def down_intervals(job: Job, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """When the job was down within [start, end), from its recorded state changes (at their theoretical moments)."""
+    before = db.session.scalar(select(JobEvent.to_state).where(
+        JobEvent.job_id == job.id, JobEvent.kind == "state", JobEvent.at < start)
+        .order_by(JobEvent.at.desc(), JobEvent.id.desc()).limit(1))
+    changes = db.session.execute(select(JobEvent.at, JobEvent.to_state).where(
+        JobEvent.job_id == job.id, JobEvent.kind == "state", JobEvent.at >= start, JobEvent.at < end)
+        .order_by(JobEvent.at, JobEvent.id)).all()
+    intervals, down_from = [], start if before == JobState.DOWN else None
+    for at, state in changes:
+        if state == JobState.DOWN and down_from is None:
+            down_from = at
+        elif state != JobState.DOWN and down_from is not None:
+            intervals.append((down_from, at))
+            down_from = None
+    if down_from is not None:
+        intervals.append((down_from, end))
+    return intervals
+
+
+@dataclass(frozen=True)
+class WeekUptime:
+    week_start: datetime
+    uptime: float | None  # percent; None when the job did not exist that week
+    down_seconds: float
+
+
+def weekly_uptime(job: Job, weeks: int = 8, now: datetime | None = None) -> list[WeekUptime]:
+    """Uptime per ISO week (Monday 00:00 UTC) for the last `weeks` weeks, newest first; the current week so far."""
+    now = now or utcnow()
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    result = []
+    for back in range(weeks):
+        start = monday - timedelta(weeks=back)
+        end = min(start + timedelta(weeks=1), now)
+        watched_from = max(start, job.created_at)
+        if watched_from >= end:
+            result.append(WeekUptime(start, None, 0.0))
+            continue
+        down = sum((min(b, end) - max(a, watched_from)).total_seconds()
+                   for a, b in down_intervals(job, watched_from, end))
+        span = (end - watched_from).total_seconds()
+        result.append(WeekUptime(start, round(100 * (1 - down / span), 2), down))
+    return result
+
+
+# --- top jobs ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobRank:
+    job: Job
+    runs: int
+    p95_seconds: float | None
+    failures: int
+    late_runs: int
+    too_slow_runs: int
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least `fraction` of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+SORTS = {"p95": lambda r: -(r.p95_seconds or 0), "failures": lambda r: -r.failures, "late": lambda r: -r.late_runs}
+
+
+def top_jobs(*, days: int = 30, sort: str = "p95", now: datetime | None = None) -> list[JobRank]:
+    """Every job ranked by p95 duration, failures or late runs over the last `days` days (ties by name)."""
+    since = (now or utcnow()) - timedelta(days=days)
+    durations: dict[int, list[float]] = {}
+    for job_id, seconds in db.session.execute(select(JobRun.job_id, JobRun.duration_seconds).where(
+            JobRun.ended_at >= since, JobRun.duration_seconds.is_not(None))):
+        durations.setdefault(job_id, []).append(seconds)
+    counts = {row.job_id: row for row in db.session.execute(
+        select(JobRun.job_id, func.count().label("runs"),
+               func.sum((JobRun.outcome == RunOutcome.FAILED.value).cast(Integer)).label("failures"),
+               func.sum(JobRun.late.cast(Integer)).label("late"),
+               func.sum(JobRun.too_slow.cast(Integer)).label("too_slow"))
+        .where(JobRun.ended_at >= since).group_by(JobRun.job_id))}
+    ranks = []
+    for job in db.session.scalars(select(Job).order_by(Job.name)):
+        row = counts.get(job.id)
+        ranks.append(JobRank(job=job, runs=row.runs if row else 0, p95_seconds=percentile(durations.get(job.id, []), 0.95),
+                             failures=int(row.failures or 0) if row else 0, late_runs=int(row.late or 0) if row else 0,
+                             too_slow_runs=int(row.too_slow or 0) if row else 0))
+    return sorted(ranks, key=lambda r: (SORTS.get(sort, SORTS["p95"])(r), r.job.name))

@@ -1,0 +1,29 @@
+"""Scheduler jobs of the watch list: the detection pass (every few seconds) and run-history pruning (hourly)."""
+from __future__ import annotations
+
+import logging
+
+from app.watchlist.detection import run_detection_pass
+from app.watchlist.history import prune_runs
+
+log = logging.getLogger("quarterdeck.watchlist")
+
+DETECTION_SECONDS = 10
+
+
+def detect_job_problems() -> dict[str, int]:
+    """One detection pass; what it changed and paged is logged (and each change is on its job's timeline)."""
+    summary = run_detection_pass()
+    if summary:
+        log.info("watch list detection: %s", ", ".join(f"{k}={v}" for k, v in sorted(summary.items())))
+    if summary.get("page_failed"):
+        log.error("watch list detection: %s page(s) failed; retried next minute", summary["page_failed"])
+    return summary
+
+
+def prune_job_runs() -> dict[str, int]:
+    """Keep the newest WATCHLIST_RUNS_PER_JOB runs of each job."""
+    summary = prune_runs()
+    if summary["deleted"]:
+        log.info("watch list: pruned %s old runs of %s jobs", summary["deleted"], summary["jobs"])
+    return summary
