@@ -1,0 +1,71 @@
+"""Scheduler: participants reminded before an exercise, once each; a quarter without an exercise by BD-30 flagged.
+
+Q4 FY27 ends on Sunday 31 January 2027, so BD0 is Friday 29 January; on a weekends-only calendar BD-30 is
+Friday 18 December 2026.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.alerting.models import OutboundMessage
+from app.drtests.models import DrNotice, QuarterFlag
+from app.drtests.scheduled import flag_quarter_without_exercise, remind_participants
+from app.extensions import db
+from app.oncall import services as contacts
+from app.timeutil import utcnow
+
+
+def verified_email(person):
+    method = contacts.add_method(person, person, kind="email", address=f"x{person.id}@example.com")
+    method.verified_at = utcnow()
+    db.session.commit()
+    return method
+
+
+def sent(purpose):
+    return list(db.session.scalars(select(OutboundMessage).where(OutboundMessage.purpose == purpose)))
+
+
+def test_participants_are_reminded_once_within_the_reminder_window(make_exercise, make_user, clock):
+    worker, silent = make_user("responder"), make_user("responder")
+    verified_email(worker)
+    exercise = make_exercise(scheduled_for=utcnow() + timedelta(days=3), participants=[worker, silent])
+    assert remind_participants()["sent"] == 0  # three days out, window is two
+    clock.plus(24 * 60 + 1)
+    summary = remind_participants()
+    assert summary == {"sent": 1, "failed": 0, "no_method": 2, "already": 0}  # the owner has no method either
+    assert remind_participants()["sent"] == 0
+    messages = sent("drtest_reminder")
+    assert len(messages) == 1 and messages[0].user_id == worker.id and exercise.name in messages[0].subject
+    outcomes = {n.user_id: n.outcome for n in db.session.scalars(select(DrNotice))}
+    assert outcomes[worker.id] == "sent" and outcomes[silent.id] == "no_method"
+
+
+@pytest.mark.config(DRTEST_REMINDER_DAYS=0)
+def test_reminders_can_be_turned_off(make_exercise, make_user, clock):
+    make_exercise(scheduled_for=utcnow() + timedelta(hours=2), participants=[make_user()])
+    assert remind_participants()["sent"] == remind_participants()["no_method"] == 0
+
+
+def test_a_quarter_without_an_exercise_is_flagged_from_bd_minus_30_once(make_user, clock):
+    lead = make_user("crisis_team")
+    verified_email(lead)
+    make_user("responder")
+    clock.at(datetime(2026, 12, 17, 12, tzinfo=UTC))
+    assert flag_quarter_without_exercise()["flagged"] == 0
+    clock.at(datetime(2026, 12, 18, 12, tzinfo=UTC))
+    assert flag_quarter_without_exercise() == {"flagged": 1, "sent": 1, "failed": 0, "no_method": 0}
+    assert flag_quarter_without_exercise()["flagged"] == 0
+    flag = db.session.scalars(select(QuarterFlag)).one()
+    assert flag.quarter_label == "Q4 FY27"
+    assert [m.user_id for m in sent("drtest_quarter_flag")] == [lead.id]
+
+
+def test_a_quarter_with_an_exercise_is_not_flagged(make_exercise, clock):
+    make_exercise(scheduled_for=datetime(2027, 1, 10, 9, tzinfo=UTC))
+    clock.at(datetime(2026, 12, 20, 12, tzinfo=UTC))
+    assert flag_quarter_without_exercise()["flagged"] == 0
+    assert db.session.scalars(select(QuarterFlag)).first() is None
