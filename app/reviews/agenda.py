@@ -1,0 +1,164 @@
+"""Building the week's review and its agenda.
+
+The agenda covers what happened since the previous review was built: new risks, scores that changed, actions
+overdue or due this week, risks due for review by their cadence, acceptances that expire before the quarter closes,
+and risks nobody has touched for `stale_days`. Closed risks are never on it. The week is the crisis team's week
+(Monday to Sunday in the review's time zone); its key is unique, so building it twice returns the same review.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.calendar.services import quarter_for
+from app.extensions import db
+from app.reviews.models import ReviewItem, ReviewStatus, RiskReview
+from app.risks import cadence, history
+from app.risks.actions import is_overdue, pending_actions_due_by
+from app.risks.models import LIVE_STATUSES, WORKED_STATUSES, Risk, RiskAction, RiskSettings, RiskStatus
+from app.risks.scoring import current_settings
+from app.timeutil import UTC, utcnow
+
+REASONS = {
+    "new": "New since the last review",
+    "score_changed": "Score changed",
+    "action_overdue": "Action overdue",
+    "action_due": "Action due this week",
+    "review_due": "Due for review",
+    "acceptance_expiring": "Acceptance expires before the quarter closes",
+    "stale": "No update recently",
+}
+REASON_ORDER = tuple(REASONS)
+FIRST_WINDOW = timedelta(days=7)  # what the very first review looks back over
+
+
+def week_key(day: date) -> str:
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_bounds(day: date) -> tuple[date, date]:
+    monday = history.week_start(day)
+    return monday, monday + timedelta(days=6)
+
+
+def slot_in_week(settings: RiskSettings, day: date) -> datetime:
+    """The instant (UTC) of the review slot in the week of `day`: weekday and time in the review's zone."""
+    monday, _sunday = week_bounds(day)
+    meeting = monday + timedelta(days=settings.review_weekday)
+    # A wall-clock time in the zone; one that a DST change skips resolves to the instant the clocks jump.
+    local = datetime.combine(meeting, settings.review_time, tzinfo=ZoneInfo(settings.review_zone))
+    return local.astimezone(UTC)
+
+
+def _ids(query) -> set[int]:
+    return set(db.session.scalars(query))
+
+
+def agenda_reasons(*, since: datetime, until: datetime, today: date, settings: RiskSettings) -> dict[int, list[str]]:
+    """risk id -> the reasons it is on the agenda (in REASON_ORDER), for live risks only."""
+    _monday, sunday = week_bounds(today)
+    live = Risk.status.in_(LIVE_STATUSES)
+    quarter_end = quarter_for(today).last_day
+    due_actions = db.session.execute(pending_actions_due_by(sunday).with_only_columns(
+        RiskAction.risk_id, RiskAction.due_on)).all()
+    found = {
+        "new": _ids(select(Risk.id).where(live, Risk.created_at > since, Risk.created_at <= until)),
+        "score_changed": history.scores_changed_between(since, until),
+        "action_overdue": {risk_id for risk_id, due in due_actions if due < today},
+        "action_due": {risk_id for risk_id, due in due_actions if due >= today},
+        "review_due": _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES), Risk.next_review_on <= sunday)),
+        "acceptance_expiring": _ids(select(Risk.id).where(Risk.status == RiskStatus.ACCEPTED,
+                                                          Risk.acceptance_expires_on <= quarter_end)),
+        "stale": _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES),
+                                            Risk.updated_at < until - timedelta(days=settings.stale_days))),
+    }
+    live_ids = _ids(select(Risk.id).where(live, Risk.id.in_(set().union(*found.values()))))
+    reasons: dict[int, list[str]] = {}
+    for reason in REASON_ORDER:
+        for risk_id in sorted(found[reason] & live_ids):
+            reasons.setdefault(risk_id, []).append(reason)
+    return reasons
+
+
+def snapshot(risk: Risk, reasons: list[str], today: date, sunday: date) -> dict[str, Any]:
+    """What the agenda shows of a risk, frozen at build time."""
+    chased = [action for action in risk.actions if action.is_pending and action.due_on <= sunday]
+    return {
+        "reference": f"R-{risk.id}", "title": risk.title, "owner": risk.owner.name if risk.owner else None,
+        "status": risk.status.value, "level": risk.level.value, "likelihood": risk.likelihood,
+        "impact": risk.impact, "inherent_likelihood": risk.inherent_likelihood,
+        "inherent_impact": risk.inherent_impact, "quarter": risk.quarter_label,
+        "next_review_on": risk.next_review_on.isoformat() if risk.next_review_on else None,
+        "acceptance_expires_on": risk.acceptance_expires_on.isoformat() if risk.acceptance_expires_on else None,
+        "updated_at": risk.updated_at.isoformat(),
+        "actions": [{"id": a.id, "description": a.description, "owner": a.owner.name if a.owner else None,
+                     "owner_id": a.owner_id, "due_on": a.due_on.isoformat(), "overdue": is_overdue(a, today)}
+                    for a in chased],
+    }
+
+
+def _level_order(risk: Risk) -> tuple:
+    return (-risk.level.rank, -risk.score, risk.id)
+
+
+def previous_review(week_start: date) -> RiskReview | None:
+    return db.session.scalar(select(RiskReview).where(RiskReview.week_start < week_start)
+                             .order_by(RiskReview.week_start.desc()).limit(1))
+
+
+def review_for_week(day: date) -> RiskReview | None:
+    return db.session.scalar(select(RiskReview).where(RiskReview.week_key == week_key(day)))
+
+
+def build_review(*, built_by: str = "scheduler") -> tuple[RiskReview, bool]:
+    """This week's review with its agenda; (the existing one, False) when the week already has one.
+
+    Safe under concurrency: a second builder's insert fails on the unique week key and returns the winner's.
+    """
+    settings = current_settings()
+    now = utcnow()
+    today = cadence.team_today(settings)
+    existing = review_for_week(today)
+    if existing is not None:
+        return existing, False
+    monday, sunday = week_bounds(today)
+    previous = previous_review(monday)
+    since = previous.built_at if previous is not None else now - FIRST_WINDOW
+    reasons = agenda_reasons(since=since, until=now, today=today, settings=settings)
+    risks = list(db.session.scalars(select(Risk).where(Risk.id.in_(reasons)).options(
+        selectinload(Risk.owner), selectinload(Risk.actions).selectinload(RiskAction.owner))))
+    review = RiskReview(week_key=week_key(today), week_start=monday,
+                        meeting_on=monday + timedelta(days=settings.review_weekday), since=since, built_at=now,
+                        built_by=built_by[:200], status=ReviewStatus.PLANNED)
+    review.items = [ReviewItem(position=index, risk_id=risk.id, reasons=reasons[risk.id],
+                               snapshot=snapshot(risk, reasons[risk.id], today, sunday))
+                    for index, risk in enumerate(sorted(risks, key=_level_order), start=1)]
+    db.session.add(review)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        winner = review_for_week(today)
+        if winner is None:
+            raise
+        return winner, False
+    return review, True
+
+
+def build_due_review() -> dict[str, Any]:
+    """Scheduler job: once this week's slot has passed, build the week's review if it has none (a scheduler that
+    was down at the slot builds it when it comes back, still once)."""
+    settings = current_settings()
+    today = cadence.team_today(settings)
+    if utcnow() < slot_in_week(settings, today):
+        return {"built": False, "reason": "before this week's slot"}
+    if review_for_week(today) is not None:
+        return {"built": False, "reason": "already built"}
+    review, created = build_review(built_by="scheduler")
+    return {"built": created, "week": review.week_key, "items": len(review.items)}

@@ -1,0 +1,87 @@
+"""Review pages: the list, one review (agenda, pre-read and reminders), building this week's, and the minutes.
+
+Meeting mode (walking the agenda, decisions, finishing) is in meeting_views.py, on the same blueprint.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.access import allow
+from app.auth.roles import EDITORS, EVERYONE
+from app.extensions import db
+from app.reviews import agenda, queries
+from app.reviews.forms import ConfirmForm
+from app.reviews.meeting import get_review
+from app.reviews.minutes import minutes_markdown
+from app.risks import cadence
+from app.risks.scoring import WEEKDAYS, current_settings
+from app.views_common import page_args
+
+bp = Blueprint("reviews", __name__)
+
+
+@bp.route("/reviews")
+@allow(EVERYONE)
+def reviews():
+    settings = current_settings()
+    today = cadence.team_today(settings)
+    page, per_page = page_args()
+    listing = db.paginate(queries.reviews_query(), page=page, per_page=per_page, error_out=False)
+    return render_template("reviews/list.html", listing=listing, this_week=agenda.review_for_week(today),
+                           counts=queries.item_counts([review.id for review in listing.items]),
+                           week=agenda.week_key(today), slot=agenda.slot_in_week(settings, today),
+                           settings=settings, weekday=WEEKDAYS[settings.review_weekday],
+                           confirm_form=ConfirmForm(formdata=None))
+
+
+@bp.route("/reviews/build", methods=["POST"])
+@allow(EDITORS)
+def build():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("reviews.reviews"))
+    review, created = agenda.build_review(built_by=current_user.email)
+    flash(f"{review.title}: agenda built with {len(review.items)} risk{'' if len(review.items) == 1 else 's'}."
+          if created else f"{review.title} already exists.", "success")
+    return redirect(url_for("reviews.review", review_id=review.id))
+
+
+def _grouped(items) -> list[tuple[str, str, list]]:
+    """(reason key, heading, items) in agenda order; an item appears under each of its reasons."""
+    return [(key, heading, [item for item in items if key in item.reasons]) for key, heading in agenda.REASONS.items()]
+
+
+@bp.route("/reviews/<int:review_id>")
+@allow(EVERYONE)
+def review(review_id: int):
+    review = get_review(review_id)
+    items = queries.items_of(review)
+    messages = queries.messages_of(review)
+    return render_template("reviews/review.html", review=review, items=items, grouped=_grouped(items),
+                           reasons=agenda.REASONS, messages=messages,
+                           failed=[row for row, _message in messages if row.status == "failed"],
+                           decided=sum(1 for item in items if item.decision), confirm_form=ConfirmForm(formdata=None))
+
+
+@bp.route("/reviews/<int:review_id>/minutes")
+@allow(EVERYONE)
+def minutes(review_id: int):
+    review = get_review(review_id)
+    items = queries.items_of(review)
+    return render_template("reviews/minutes.html", review=review, items=items, reasons=agenda.REASONS,
+                           messages=[row for row, _message in queries.messages_of(review)])
+
+
+@bp.route("/reviews/<int:review_id>/minutes.md")
+@allow(EVERYONE)
+def minutes_md(review_id: int):
+    review = get_review(review_id)
+    text = minutes_markdown(review, queries.items_of(review), [row for row, _m in queries.messages_of(review)],
+                            current_user.time_zone)
+    return Response(text, mimetype="text/markdown", headers={
+        "Content-Disposition": f'attachment; filename="risk-review-{review.week_key}.md"'})
+
+
+from app.reviews import meeting_views  # noqa: E402,F401  (adds the meeting routes to bp)

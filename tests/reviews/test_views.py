@@ -1,0 +1,117 @@
+"""Review pages: the list, building this week's agenda, meeting mode, finishing and the minutes."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.reviews.agenda import build_review
+from app.reviews.models import RiskReview
+from tests.conftest import form_post
+from tests.risks.fixtures import TUESDAY
+
+
+@pytest.fixture
+def review(app, make_risk, at):
+    with at(TUESDAY - timedelta(days=2)):
+        make_risk(title="Order import backlog", likelihood=4, impact=4)
+        make_risk(title="Tax engine outage", likelihood=3, impact=3)
+    with at(TUESDAY):
+        built, _created = build_review()
+    return built
+
+
+def test_the_list_offers_to_build_this_weeks_agenda_which_builds_it_once(app, make_risk, login_as):
+    make_risk(title="Fresh risk")
+    client = login_as("crisis_team")
+    page = client.get("/reviews").get_data(as_text=True)
+    assert "Build this week's agenda now" in page and "No review yet." in page
+    built = form_post(client, "/reviews/build", {}, page_url="/reviews")
+    review = db.session.scalar(db.select(RiskReview))
+    assert built.status_code == 302 and built.headers["Location"] == f"/reviews/{review.id}"
+    again = form_post(client, "/reviews/build", {}, page_url="/reviews")
+    assert again.headers["Location"] == f"/reviews/{review.id}"
+    assert "already exists" in client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert review.built_by == client.user.email
+    assert "Build this week's agenda now" not in client.get("/reviews").get_data(as_text=True)
+
+
+def test_the_review_page_lists_the_agenda_with_its_reasons(review, login_as):
+    page = login_as("executive").get(f"/reviews/{review.id}").get_data(as_text=True)
+    agenda = page[page.index('data-testid="agenda"'):]
+    first, second = (item.risk_id for item in review.items)
+    assert agenda.index(f"R-{first} Order import backlog") < agenda.index(f"R-{second} Tax engine outage")
+    assert 'data-reason="new"' in agenda and "Start the meeting" not in page  # executives read only
+
+
+def test_meeting_mode_walks_the_agenda_with_links_and_keys(review, login_as):
+    client = login_as("crisis_team")
+    start = form_post(client, f"/reviews/{review.id}/start", {}, page_url=f"/reviews/{review.id}")
+    assert start.headers["Location"] == f"/reviews/{review.id}/meeting?item=1"
+    first = client.get(f"/reviews/{review.id}/meeting?item=1").get_data(as_text=True)
+    assert "Item 1 of 2" in first and 'id="prev-item"' not in first
+    assert f'href="/reviews/{review.id}/meeting?item=2" rel="next" id="next-item"' in first
+    assert '<script src="/static/js/meeting.js" defer></script>' in first
+    assert "New: the risk did not exist when the last review was built." in first
+    second = client.get(f"/reviews/{review.id}/meeting?item=2").get_data(as_text=True)
+    assert "Item 2 of 2" in second and f'href="/reviews/{review.id}/finish" rel="next" id="next-item"' in second
+    assert client.get("/static/js/meeting.js").status_code == 200
+
+
+def test_a_decision_from_the_meeting_page_moves_to_the_next_item(review, login_as):
+    client = login_as("crisis_team")
+    url = f"/reviews/{review.id}/meeting?item=1"
+    item = review.items[0]
+    decided = form_post(client, f"/reviews/{review.id}/items/{item.id}/decision",
+                        {"decision": "change_score", "likelihood": "2", "impact": "4", "note": "Better"},
+                        page_url=url)
+    assert decided.status_code == 302 and decided.headers["Location"] == f"/reviews/{review.id}/meeting?item=2"
+    db.session.refresh(item)
+    assert (item.decision, item.risk.likelihood) == ("change_score", 2)
+    page = client.get(url).get_data(as_text=True)
+    assert "Residual score 4×4 (high) → 2×4 (medium)." in page and 'data-testid="decision-form"' not in page
+
+
+def test_a_refused_decision_is_shown_next_to_its_field(review, login_as):
+    client = login_as("crisis_team")
+    item = review.items[1]
+    refused = form_post(client, f"/reviews/{review.id}/items/{item.id}/decision",
+                        {"decision": "close", "reason": ""}, page_url=f"/reviews/{review.id}/meeting?item=2")
+    assert refused.status_code == 422
+    assert re.search(r'id="reason-error" class="error">Say why the risk is closed.', refused.get_data(as_text=True))
+    db.session.refresh(item)
+    assert item.decision is None and item.risk.status.value == "open"
+
+
+def test_finishing_shows_the_minutes_and_the_markdown(review, login_as):
+    client = login_as("crisis_team")
+    finish = client.get(f"/reviews/{review.id}/finish").get_data(as_text=True)
+    assert "2 items without a decision will be minuted as not discussed" in finish
+    assert f'<input checked id="attendee_ids-0" name="attendee_ids" type="checkbox" value="{client.user.id}">' \
+        in finish  # whoever finishes is ticked; the rest of the team is offered
+    done = form_post(client, f"/reviews/{review.id}/finish", {"attendee_ids": [client.user.id],
+                                                              "summary": "Quick one"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/reviews/{review.id}/minutes"
+    minutes = client.get(f"/reviews/{review.id}/minutes").get_data(as_text=True)
+    assert client.user.name in minutes and "Quick one" in minutes and "Not discussed" in minutes
+    markdown = client.get(f"/reviews/{review.id}/minutes.md")
+    assert markdown.mimetype == "text/markdown"
+    assert markdown.headers["Content-Disposition"] == 'attachment; filename="risk-review-2026-W47.md"'
+    assert markdown.get_data(as_text=True).startswith("# Weekly risk review 2026-W47")
+
+
+def test_finishing_without_attendees_is_refused(review, login_as):
+    client = login_as("crisis_team")
+    refused = form_post(client, f"/reviews/{review.id}/finish", {"summary": "Nobody came"})
+    assert refused.status_code == 422 and "Tick who attended" in refused.get_data(as_text=True)
+
+
+def test_only_the_crisis_team_and_admins_run_the_meeting(review, login_as):
+    responder = login_as("responder")
+    assert responder.get(f"/reviews/{review.id}/meeting").status_code == 200
+    item = review.items[0]
+    assert form_post(responder, f"/reviews/{review.id}/items/{item.id}/decision", {"decision": "keep"},
+                     page_url=f"/reviews/{review.id}/meeting").status_code == 403
+    assert responder.get(f"/reviews/{review.id}/finish").status_code == 403
