@@ -1,0 +1,1 @@
+"""Quarter-close readiness: the checklist per quarter, lessons carried forward, one explainable score."""

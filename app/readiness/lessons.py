@@ -1,0 +1,57 @@
+"""Lessons learned at a close, carried into the target quarter's checklist and closed only by that item."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.errors import Invalid, NotFound
+from app.extensions import db
+from app.readiness.checklist import is_instantiated, item_for_lesson
+from app.readiness.models import ChecklistItem, Lesson
+from app.timeutil import FiscalQuarter
+
+
+def list_lessons() -> list[Lesson]:
+    return list(db.session.scalars(select(Lesson).order_by(Lesson.status.desc(), Lesson.target_fiscal_year.desc(),
+                                                           Lesson.target_quarter.desc(), Lesson.id.desc())))
+
+
+def get_lesson(lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound("No such lesson.")
+    return lesson
+
+
+def items_by_lesson(lessons: list[Lesson]) -> dict[int, list[ChecklistItem]]:
+    """The checklist items each lesson was carried into, in one query."""
+    ids = [lesson.id for lesson in lessons]
+    found: dict[int, list[ChecklistItem]] = {lesson_id: [] for lesson_id in ids}
+    if ids:
+        for item in db.session.scalars(select(ChecklistItem).where(ChecklistItem.lesson_id.in_(ids))
+                                       .order_by(ChecklistItem.fiscal_year, ChecklistItem.quarter)):
+            found[item.lesson_id].append(item)
+    return found
+
+
+def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned_in: FiscalQuarter,
+               target: FiscalQuarter) -> Lesson:
+    """Record an open lesson; if the target quarter's checklist already exists, the lesson joins it now."""
+    if not title.strip():
+        raise Invalid("Give the lesson a title.", "title")
+    if not recommendation.strip():
+        raise Invalid("Write the recommendation.", "recommendation")
+    if (target.fiscal_year, target.quarter) <= (learned_in.fiscal_year, learned_in.quarter):
+        raise Invalid("The target quarter must come after the quarter it was learned in.", "target_quarter")
+    if owner_id is not None and db.session.get(User, owner_id) is None:
+        raise Invalid("No such person.", "owner_id")
+    lesson = Lesson(title=title.strip(), recommendation=recommendation.strip(), owner_id=owner_id,
+                    from_fiscal_year=learned_in.fiscal_year, from_quarter=learned_in.quarter,
+                    target_fiscal_year=target.fiscal_year, target_quarter=target.quarter, status="open")
+    db.session.add(lesson)
+    db.session.flush()
+    if is_instantiated(target):
+        db.session.refresh(lesson)  # loads the owner for the item's due date
+        db.session.add(item_for_lesson(target, lesson))
+    db.session.commit()
+    return lesson

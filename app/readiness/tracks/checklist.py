@@ -1,0 +1,62 @@
+"""Checklist and lessons-learned tracks, read from this domain's own tables."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import and_, or_, select, tuple_
+
+from app.extensions import db
+from app.readiness.models import OPEN_ITEM_STATUSES, ChecklistItem, Lesson, ReadinessQuarter
+from app.readiness.tracks.base import Context, Finding, TrackResult, not_tracked, scored
+
+DUE_SOON = timedelta(days=7)
+
+
+def _quarter_link(ctx: Context) -> str:
+    return url_for("readiness.checklist", quarter=quarter_code(ctx.quarter))
+
+
+def quarter_code(quarter) -> str:
+    """The quarter as the API and the URLs name it: FY27-Q4."""
+    return f"FY{quarter.fiscal_year % 100:02d}-Q{quarter.quarter}"
+
+
+def assess_checklist(ctx: Context) -> TrackResult:
+    """Overdue items cost most; open items falling due within a week cost a little."""
+    exists = db.session.scalar(select(ReadinessQuarter.id).where(
+        ReadinessQuarter.fiscal_year == ctx.quarter.fiscal_year, ReadinessQuarter.quarter == ctx.quarter.quarter))
+    if exists is None:
+        return not_tracked("checklist", f"Not tracked yet: the {ctx.quarter.label} checklist has not been created.")
+    open_items = list(db.session.scalars(select(ChecklistItem).where(
+        ChecklistItem.fiscal_year == ctx.quarter.fiscal_year, ChecklistItem.quarter == ctx.quarter.quarter,
+        ChecklistItem.status.in_(OPEN_ITEM_STATUSES)).order_by(ChecklistItem.due_on, ChecklistItem.id)))
+    overdue = [item for item in open_items if item.due_on < ctx.today]
+    soon = [item for item in open_items if ctx.today <= item.due_on <= ctx.today + DUE_SOON]
+    link = _quarter_link(ctx)
+
+    def line(prefix: str, item: ChecklistItem) -> tuple[str, str]:
+        return (f"{prefix} {item.due_on:%d %b} (BD{item.bd_offset:+d}): {item.title} — {item.owner_label}",
+                f"{link}#item-{item.id}")
+
+    findings = [
+        Finding("checklist items overdue", len(overdue), 8, 48, [line("Overdue since", i) for i in overdue], link,
+                severe=True),
+        Finding("checklist items due within a week", len(soon), 2, 10, [line("Due", i) for i in soon], link),
+    ]
+    return scored("checklist", findings)
+
+
+def assess_lessons(ctx: Context) -> TrackResult:
+    """Lessons from the last close still open, or any open lesson meant for this quarter or earlier."""
+    if db.session.scalar(select(Lesson.id).limit(1)) is None:
+        return not_tracked("lessons", "Not tracked yet: no lessons learned are recorded.")
+    previous = ctx.quarter.previous()
+    key = (ctx.quarter.fiscal_year, ctx.quarter.quarter)
+    lessons = list(db.session.scalars(select(Lesson).where(Lesson.status == "open", or_(
+        and_(Lesson.from_fiscal_year == previous.fiscal_year, Lesson.from_quarter == previous.quarter),
+        tuple_(Lesson.target_fiscal_year, Lesson.target_quarter) <= key)).order_by(Lesson.id)))
+    findings = [Finding("lessons learned still open", len(lessons), 5, 25,
+                        [(f"Lesson open: {lesson.title}", url_for("readiness.lessons") + f"#lesson-{lesson.id}")
+                         for lesson in lessons], url_for("readiness.lessons"))]
+    return scored("lessons", findings)

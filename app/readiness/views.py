@@ -1,0 +1,184 @@
+"""Readiness pages: the executive page, the quarter's checklist, the template and the lessons learned.
+
+Everyone reads; the crisis team and administrators edit; an item's owner may update their own item
+(the service decides, so the item route is open to every role and refuses others with 403).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from app.access import allow, can
+from app.auth.models import User
+from app.auth.roles import EDITORS, EVERYONE
+from app.calendar.services import fiscal_start_month, list_regions, quarter_for, quarter_overview
+from app.errors import DomainError
+from app.extensions import db
+from app.readiness import checklist, lessons
+from app.readiness.models import TRACK_LABELS
+from app.readiness.forms import ItemStatusForm, LessonForm, TemplateItemForm
+from app.readiness.page import open_alerts, top_risks, what_to_chase
+from app.readiness.score import compute_readiness, weights
+from app.readiness.snapshots import quarter_trend
+from app.readiness.tracks.checklist import quarter_code
+from app.timeutil import fiscal_quarter, utcnow
+from app.views_common import apply_domain_error, page_args
+
+bp = Blueprint("readiness", __name__)
+
+
+def current_quarter():
+    return quarter_for(utcnow().date())
+
+
+def _quarter_arg():
+    return checklist.parse_quarter(request.args.get("quarter"), fiscal_start_month())
+
+
+@bp.route("/readiness")
+@allow(EVERYONE)
+def index():
+    readiness = compute_readiness(quarter=_quarter_arg())
+    ctx = readiness.context
+    return render_template(
+        "readiness/index.html", r=readiness, ctx=ctx, code=quarter_code(readiness.quarter),
+        days_left=max((ctx.close_day - ctx.today).days, 0), closes=quarter_overview(readiness.quarter, ctx.today),
+        trend=quarter_trend(readiness.quarter, readiness), risks=top_risks(), alerts=open_alerts(),
+        chase=what_to_chase(readiness) if can(EDITORS) else None, weights=weights(),
+        labels=TRACK_LABELS)
+
+
+def _people_choices(blank: str) -> list[SelectChoice]:
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [SelectChoice("", blank)] + [SelectChoice(person.id, person.name) for person in people]
+
+
+@bp.route("/readiness/checklist", endpoint="checklist")
+@allow(EVERYONE)
+def checklist_page():
+    return _render_checklist(_quarter_arg() or current_quarter())
+
+
+def _render_checklist(quarter, status: int = 200, failed: tuple[int, ItemStatusForm] | None = None):
+    items = checklist.quarter_items(quarter)
+    forms = {}
+    for item in items:
+        if checklist.can_update(current_user, item):
+            form = failed[1] if failed and failed[0] == item.id else ItemStatusForm(formdata=None, obj=item)
+            for name, field in form._fields.items():  # one form per item: each field needs its own id
+                field.id = field.label.field_id = f"{name}-{item.id}"
+            forms[item.id] = form
+    return render_template("readiness/checklist.html", quarter=quarter, code=quarter_code(quarter), items=items,
+                           forms=forms, instantiated=checklist.is_instantiated(quarter),
+                           previous=quarter_code(quarter.previous()), following=quarter_code(quarter.next()),
+                           today=utcnow().date(), labels=TRACK_LABELS), status
+
+
+
+@bp.route("/readiness/checklist/create", methods=["POST"])
+@allow(EDITORS)
+def instantiate():
+    quarter = checklist.parse_quarter(request.form.get("quarter"), fiscal_start_month()) or current_quarter()
+    created = checklist.instantiate_quarter(quarter=quarter, by=current_user.email)
+    flash(f"{quarter.label} checklist created with {created} items." if created
+          else f"The {quarter.label} checklist already exists.", "success" if created else "info")
+    return redirect(url_for("readiness.checklist", quarter=quarter_code(quarter)))
+
+
+@bp.route("/readiness/items/<int:checklist_item_id>", methods=["POST"])
+@allow(EVERYONE)
+def update_item(checklist_item_id: int):
+    item = checklist.get_item(checklist_item_id)
+    if not checklist.can_update(current_user, item):
+        abort(403)
+    form = ItemStatusForm()
+    code = f"FY{item.fiscal_year % 100:02d}-Q{item.quarter}"
+    if form.validate_on_submit():
+        try:
+            checklist.update_item(current_user, item, status=form.status.data, evidence=form.evidence.data or "",
+                                  na_reason=form.na_reason.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash(f"{item.title}: {item.item_status.label}.", "success")
+            return redirect(url_for("readiness.checklist", quarter=code) + f"#item-{item.id}")
+    quarter = fiscal_quarter(item.fiscal_year, item.quarter, fiscal_start_month())
+    return _render_checklist(quarter, status=422, failed=(item.id, form))
+
+
+@bp.route("/readiness/template")
+@allow(EVERYONE)
+def template():
+    return render_template("readiness/template.html", lines=checklist.list_template())
+
+
+def _template_form(obj=None) -> TemplateItemForm:
+    form = TemplateItemForm(obj=obj)
+    form.owner_id.choices = _people_choices("— none (a role) —")
+    form.region_id.choices = [SelectChoice("", "— the owner's region —")] + [
+        SelectChoice(region.id, region.name) for region in list_regions()]
+    return form
+
+
+@bp.route("/readiness/template/new", methods=["GET", "POST"])
+@bp.route("/readiness/template/<int:template_line_id>/edit", methods=["GET", "POST"], endpoint="edit_template_item")
+@allow(EDITORS)
+def new_template_item(template_line_id: int | None = None):
+    line = checklist.get_template_item(template_line_id) if template_line_id else None
+    form = _template_form(line)
+    if form.validate_on_submit():
+        values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        values["owner_role"] = values["owner_role"] or ""
+        try:
+            checklist.save_template_item(line, **values)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash("Template saved. Quarters already created keep their checklist; new quarters use this.", "success")
+            return redirect(url_for("readiness.template"))
+    return render_template("readiness/template_form.html", form=form, line=line), 422 if form.errors else 200
+
+
+def _lesson_form(blank: bool = False) -> LessonForm:
+    form = LessonForm(formdata=None) if blank else LessonForm()
+    form.owner_id.choices = _people_choices("— crisis team —")
+    return form
+
+
+def _render_lessons(form: LessonForm | None, status: int = 200):
+    page, per_page = page_args()
+    everything = lessons.list_lessons()
+    shown = everything[(page - 1) * per_page: page * per_page]
+    return render_template("readiness/lessons.html", lessons=shown, items=lessons.items_by_lesson(shown),
+                           form=form if can(EDITORS) else None, page=page,
+                           has_next=len(everything) > page * per_page), status
+
+
+@bp.route("/readiness/lessons", endpoint="lessons")
+@allow(EVERYONE)
+def lessons_page():
+    return _render_lessons(_lesson_form(blank=True) if can(EDITORS) else None)
+
+
+@bp.route("/readiness/lessons/new", methods=["POST"])
+@allow(EDITORS)
+def new_lesson():
+    form = _lesson_form()
+    if form.validate_on_submit():
+        try:
+            start = fiscal_start_month()
+            lessons.add_lesson(title=form.title.data, recommendation=form.recommendation.data,
+                               owner_id=form.owner_id.data,
+                               learned_in=checklist.parse_quarter(form.learned_in.data, start),
+                               target=checklist.parse_quarter(form.target_quarter.data, start))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash("Lesson recorded; it joins the target quarter's checklist.", "success")
+            return redirect(url_for("readiness.lessons"))
+    return _render_lessons(form, status=422)

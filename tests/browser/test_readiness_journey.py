@@ -1,0 +1,36 @@
+"""The executive's journey on a 390 px phone: sign in, open Readiness, follow a red reason, never meet an edit control."""
+from __future__ import annotations
+
+from tests.browser.test_journeys import DEMO_LOGINS, PHONE, main_nav, sign_in
+
+
+def _width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_an_executive_reads_readiness_on_a_phone_and_opens_a_red_reason(page, live_server):
+    page.set_viewport_size(PHONE)
+    sign_in(page, DEMO_LOGINS["executive"])
+    page.wait_for_url(f"{live_server}/")
+    main_nav(page).get_by_role("link", name="Readiness").click()
+    page.wait_for_url(f"{live_server}/readiness")
+    assert page.get_by_role("heading", level=1).inner_text().endswith("close readiness")
+    assert page.get_by_test_id("overall-score").is_visible()
+    assert _width(page) <= PHONE["width"], "the readiness page scrolls sideways at 390 px"
+    main = page.locator("main")
+    assert main.locator("form, button, input, select, textarea").count() == 0, "an executive sees an edit control"
+
+    red_reason = main.locator(".reasons li.severe a").first
+    target = red_reason.get_attribute("href")
+    red_reason.click()
+    page.wait_for_url(f"{live_server}{target}")
+    assert page.get_by_role("heading", level=1).is_visible()
+
+
+def test_the_readiness_page_prints_without_the_navigation(page, live_server):
+    sign_in(page, DEMO_LOGINS["executive"])
+    page.wait_for_url(f"{live_server}/")
+    page.goto("/readiness")
+    page.emulate_media(media="print")
+    assert page.locator(".topbar").is_hidden()
+    assert page.get_by_test_id("readiness-summary").is_visible()
