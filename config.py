@@ -6,10 +6,12 @@ variable, so a mistake stops start-up instead of surfacing at 3 a.m.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -111,6 +113,154 @@ def _close_window(env: Mapping[str, str]) -> dict[str, object]:
     return {"CLOSE_WINDOW_START_BD": start, "CLOSE_WINDOW_END_BD": end, "CLOSE_WINDOW_COUNTRY": country}
 
 
+def _pattern(env: Mapping[str, str], name: str, pattern: str, example: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if raw and not re.fullmatch(pattern, raw):
+        raise ConfigError(f"{name} must look like {example}, got {raw[:6]!r}...")
+    return raw
+
+
+def _e164(env: Mapping[str, str], name: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return ""
+    import phonenumbers  # only needed when a number is set
+
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if not raw.startswith("+") or number is None or not phonenumbers.is_valid_number(number):
+        raise ConfigError(f"{name} must be a phone number in E.164 form such as +14155550100, got {raw!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _twilio(env: Mapping[str, str]) -> dict[str, object]:
+    """Twilio is on only when fully configured: nothing set means off, half set stops start-up."""
+    token_pattern, token_example = r"[A-Za-z0-9]{16,128}", "32 letters and digits"
+    settings = {
+        "TWILIO_ACCOUNT_SID": _pattern(env, "TWILIO_ACCOUNT_SID", r"AC[0-9a-fA-F]{32}", "AC followed by 32 hex digits"),
+        "TWILIO_AUTH_TOKEN": _pattern(env, "TWILIO_AUTH_TOKEN", token_pattern, token_example),
+        "TWILIO_AUTH_TOKEN_SECONDARY": _pattern(env, "TWILIO_AUTH_TOKEN_SECONDARY", token_pattern, token_example),
+        "TWILIO_FROM_NUMBER": _e164(env, "TWILIO_FROM_NUMBER"),
+        "TWILIO_MESSAGING_SERVICE_SID": _pattern(env, "TWILIO_MESSAGING_SERVICE_SID", r"MG[0-9a-fA-F]{32}",
+                                                 "MG followed by 32 hex digits"),
+        "TWILIO_API_BASE_URL": (env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").strip().rstrip("/"),
+        "TWILIO_TIMEOUT_SECONDS": _int(env, "TWILIO_TIMEOUT_SECONDS", 10, 1, 120),
+    }
+    api = urlparse(settings["TWILIO_API_BASE_URL"])
+    if api.scheme not in {"http", "https"} or not api.netloc:
+        raise ConfigError(f"TWILIO_API_BASE_URL must be an http(s) URL, got {settings['TWILIO_API_BASE_URL']!r}")
+    sid, token = settings["TWILIO_ACCOUNT_SID"], settings["TWILIO_AUTH_TOKEN"]
+    sender = settings["TWILIO_FROM_NUMBER"] or settings["TWILIO_MESSAGING_SERVICE_SID"]
+    if any((sid, token, sender, settings["TWILIO_AUTH_TOKEN_SECONDARY"])):
+        missing = [name for name, value in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token),
+                                            ("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID", sender))
+                   if not value]
+        if missing:
+            raise ConfigError(f"Twilio is half configured: set {' and '.join(missing)}, or unset every TWILIO_ "
+                              "variable to use the console instead")
+    return settings
+
+
+def _smtp(env: Mapping[str, str]) -> dict[str, object]:
+    """SMTP_URL such as smtp://user:pass@host:25, smtp://host:587?starttls=true or smtps://host:465; unset: off."""
+    url = (env.get("SMTP_URL") or "").strip()
+    if url:
+        parts = urlparse(url)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
+            port_ok = True
+        except ValueError:
+            port_ok = False
+        starttls = parse_qs(parts.query).get("starttls", ["false"])[-1].strip().lower()
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname or not port_ok or \
+                starttls not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise ConfigError("SMTP_URL must look like smtp://user:password@host:25, smtp://host:587?starttls=true "
+                              f"or smtps://host:465, got scheme {parts.scheme!r} host {parts.hostname!r}")
+    sender = (env.get("SMTP_FROM") or "quarterdeck@localhost").strip()
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(f"SMTP_FROM must be an email address such as quarterdeck@example.com, got {sender!r}")
+    return {"SMTP_URL": url, "SMTP_FROM": sender,
+            "SMTP_TIMEOUT_SECONDS": _int(env, "SMTP_TIMEOUT_SECONDS", 10, 1, 120)}
+
+
+def _throttle(env: Mapping[str, str], name: str, default: str) -> tuple[int, int] | None:
+    """"5/15" -> at most 5 messages per 15 minutes to one contact method; "off" -> no limit."""
+    raw = (env.get(name) or default).strip().lower()
+    if raw in {"off", "none", "0"}:
+        return None
+    match = re.fullmatch(r"(\d{1,3})\s*/\s*(\d{1,4})", raw)
+    if not match or not int(match.group(1)) or not 1 <= int(match.group(2)) <= 1440:
+        raise ConfigError(f"{name} must look like 5/15 (at most 5 per 15 minutes) or off, got {raw!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _paging(env: Mapping[str, str]) -> dict[str, object]:
+    return {
+        "ENGINE_TICK_SECONDS": _int(env, "ENGINE_TICK_SECONDS", 5, 1, 60),
+        "ENGINE_SEND_CONCURRENCY": _int(env, "ENGINE_SEND_CONCURRENCY", 4, 1, 32),
+        "ENGINE_MAX_TICK_AGE": _int(env, "ENGINE_MAX_TICK_AGE", 60, 5, 3600),
+        "SEND_MAX_ATTEMPTS": _int(env, "SEND_MAX_ATTEMPTS", 5, 1, 20),
+        "THROTTLE_SMS": _throttle(env, "THROTTLE_SMS", "5/15"),
+        "THROTTLE_VOICE": _throttle(env, "THROTTLE_VOICE", "3/15"),
+        "THROTTLE_EMAIL": _throttle(env, "THROTTLE_EMAIL", "20/15"),
+    }
+
+
+def _vendor_reminder_offsets(env: Mapping[str, str]) -> tuple[int, ...]:
+    """Business-day offsets before quarter close (BD0) at which vendor owners are reminded, e.g. "-20,-10"."""
+    name, raw = "VENDOR_REMINDER_OFFSETS", env.get("VENDOR_REMINDER_OFFSETS")
+    if raw is None or raw.strip() == "":
+        return (-20, -10)
+    offsets = []
+    for part in raw.split(","):
+        text = part.strip().upper().removeprefix("BD")
+        try:
+            offsets.append(int(text))
+        except ValueError:
+            raise ConfigError(f"{name} must be business-day offsets before close such as -20,-10, "
+                              f"got {raw!r}") from None
+    if any(not -60 <= offset <= 0 for offset in offsets):
+        raise ConfigError(f"{name} offsets must be between -60 and 0 (BD0 is the close day), got {raw!r}")
+    if len(set(offsets)) != len(offsets):
+        raise ConfigError(f"{name} lists an offset twice, got {raw!r}")
+    return tuple(sorted(offsets))
+
+
+READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons")
+
+
+def _readiness_weights(env: Mapping[str, str]) -> dict[str, int]:
+    """Weights of the readiness tracks, e.g. "risks=30,lessons=0"; tracks left out keep their defaults."""
+    name, raw = "READINESS_WEIGHTS", env.get("READINESS_WEIGHTS")
+    weights: dict[str, int] = {}
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        track, _, value = part.partition("=")
+        track = track.strip().lower()
+        if track not in READINESS_TRACKS or not value.strip().isdigit() or int(value) > 1000:
+            raise ConfigError(f"{name} must be track=weight pairs (weights 0..1000) with tracks among "
+                              f"{', '.join(READINESS_TRACKS)}, got {raw!r}")
+        weights[track] = int(value)
+    return weights
+
+
+def _watchlist(env: Mapping[str, str]) -> dict[str, object]:
+    """The critical job watch list: ping early tolerance, per-URL throttle, run history size, catch-up grouping."""
+    rate = (env.get("PING_RATE_LIMIT") or "60 per minute").strip()
+    if not re.fullmatch(r"\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?", rate):
+        raise ConfigError(f"PING_RATE_LIMIT must look like '60 per minute', got {rate!r}")
+    return {
+        "PING_EARLY_TOLERANCE_SECONDS": _int(env, "PING_EARLY_TOLERANCE_SECONDS", 60, 0, 3600),
+        "PING_RATE_LIMIT": rate,
+        "WATCHLIST_RUNS_PER_JOB": _int(env, "WATCHLIST_RUNS_PER_JOB", 1000, 10, 100_000),
+        "WATCHLIST_CATCHUP_MINUTES": _int(env, "WATCHLIST_CATCHUP_MINUTES", 5, 1, 1440),
+        "WATCHLIST_CATCHUP_MIN_JOBS": _int(env, "WATCHLIST_CATCHUP_MIN_JOBS", 3, 2, 1000),
+    }
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Return the Flask config built from `env` (default os.environ); raise ConfigError when malformed."""
     env = os.environ if env is None else env
@@ -127,10 +277,22 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "SCHEDULER_HEARTBEAT_SECONDS": _int(env, "SCHEDULER_HEARTBEAT_SECONDS", 30, 1, 3600),
         "HEALTH_MAX_HEARTBEAT_AGE": _int(env, "HEALTH_MAX_HEARTBEAT_AGE", 120, 5, 86400),
         **_close_window(env),
+        **_twilio(env),
+        **_smtp(env),
+        **_paging(env),
         "CONTACT_REMINDER_BUSINESS_DAYS": _int(env, "CONTACT_REMINDER_BUSINESS_DAYS", 10, 1, 60),
+        "VENDOR_REMINDER_OFFSETS": _vendor_reminder_offsets(env),
+        "READINESS_WEIGHTS": _readiness_weights(env),
         "VERIFICATION_CODE_MINUTES": _int(env, "VERIFICATION_CODE_MINUTES", 10, 1, 60),
         "VERIFICATION_MAX_ATTEMPTS": _int(env, "VERIFICATION_MAX_ATTEMPTS", 5, 1, 20),
         "SHIFT_REMINDER_MINUTES": _int(env, "SHIFT_REMINDER_MINUTES", 60, 1, 24 * 60),
+        "DRTEST_REMINDER_DAYS": _int(env, "DRTEST_REMINDER_DAYS", 2, 0, 60),  # remind participants N days before
+        "DRTEST_EVIDENCE_MAX_MB": _int(env, "DRTEST_EVIDENCE_MAX_MB", 10, 1, 100),
+        # The largest upload (DR evidence) plus room for the form around it; anything bigger is refused with 413
+        # before it is read, instead of after.
+        "MAX_CONTENT_LENGTH": (_int(env, "DRTEST_EVIDENCE_MAX_MB", 10, 1, 100) + 1) * 1024 * 1024,
+        "DRTEST_EVIDENCE_DIR": (env.get("DRTEST_EVIDENCE_DIR") or str(INSTANCE_DIR / "drtest-evidence")).strip(),
+        **_watchlist(env),
         "TRUSTED_PROXY_HOPS": _int(env, "TRUSTED_PROXY_HOPS", 0, 0, 5),
         "PASSWORD_HASH_METHOD": (env.get("PASSWORD_HASH_METHOD") or "scrypt").strip(),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", public_base_url.startswith("https://")),

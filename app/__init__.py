@@ -73,13 +73,21 @@ def _import_models() -> None:
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.calendar import models as _calendar  # noqa: F401
+    from app.drtests import models as _drtests  # noqa: F401
     from app.oncall import models as _oncall  # noqa: F401
+    from app.readiness import models as _readiness  # noqa: F401
+    from app.reviews import models as _reviews  # noqa: F401
+    from app.risks import models as _risks  # noqa: F401
     from app.system import models as _system  # noqa: F401
+    from app.vendors import models as _vendors  # noqa: F401
+    from app.watchlist import models as _watchlist  # noqa: F401
     from app.audit import recorder as _recorder  # noqa: F401  (registers the audit hook)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.alerting import api as _alerting_api  # noqa: F401  (adds routes to api_bp)
     from app.alerting.views import bp as alerting_bp
+    from app.alerting.webhooks import bp as twilio_bp
     from app.api import bp as api_bp
     from app.audit import api as _audit_api  # noqa: F401  (adds routes to api_bp)
     from app.audit.views import bp as audit_bp
@@ -87,17 +95,31 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.calendar import api as _calendar_api  # noqa: F401
     from app.calendar.views import bp as calendar_bp
+    from app.drtests import api as _drtests_api  # noqa: F401
+    from app.drtests.views import bp as drtests_bp
     from app.oncall import api as _oncall_api  # noqa: F401
     from app.oncall import policy_api as _policy_api  # noqa: F401
     from app.oncall import schedule_api as _schedule_api  # noqa: F401
     from app.oncall.policy_views import bp as policies_bp
     from app.oncall.schedule_views import bp as schedules_bp
     from app.oncall.views import bp as oncall_bp
+    from app.readiness import api as _readiness_api  # noqa: F401
+    from app.readiness.views import bp as readiness_bp
+    from app.reviews import api as _reviews_api  # noqa: F401
+    from app.reviews.views import bp as reviews_bp
+    from app.risks import api as _risks_api  # noqa: F401
+    from app.risks.views import bp as risks_bp
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
+    from app.vendors import api as _vendors_api  # noqa: F401
+    from app.vendors.views import bp as vendors_bp
+    from app.watchlist import api as _watchlist_api  # noqa: F401
+    from app.watchlist.ping_views import bp as pings_bp
+    from app.watchlist.views import bp as watchlist_bp
 
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
+                      twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, reviews_bp, readiness_bp,
                       api_bp):
         app.register_blueprint(blueprint)
 

@@ -17,11 +17,19 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.alerting.engine import run_engine_tick
+from app.alerting.health import check_paging_engine
+from app.drtests.scheduled import run_drtest_jobs
 from app.audit.recorder import acting_as
 from app.extensions import db
 from app.oncall.reminders import send_shift_reminders
 from app.oncall.scheduled import remind_unconfirmed_contacts
+from app.readiness.scheduled import instantiate_current_quarter, remind_overdue_items, snapshot_today
+from app.reviews.scheduled import build_due_review, send_review_messages
+from app.risks.scheduled import expire_acceptances
 from app.system.services import record_heartbeat
+from app.vendors.scheduled import remind_vendor_owners
+from app.watchlist.scheduled import DETECTION_SECONDS, detect_job_problems, prune_job_runs
 
 log = logging.getLogger("quarterdeck.scheduler")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
@@ -40,6 +48,18 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("heartbeat", record_heartbeat, int(app.config["SCHEDULER_HEARTBEAT_SECONDS"])),
         PeriodicJob("contact_reminders", remind_unconfirmed_contacts, 3600),  # sends only from BD-N, once a quarter
         PeriodicJob("shift_reminders", send_shift_reminders, 60),  # each once per person and shift start
+        PeriodicJob("paging_engine", run_engine_tick, int(app.config["ENGINE_TICK_SECONDS"])),
+        PeriodicJob("paging_self_check", check_paging_engine, 60),
+        PeriodicJob("vendor_reminders", remind_vendor_owners, 3600),  # at VENDOR_REMINDER_OFFSETS, once each
+        PeriodicJob("drtest_reminders", run_drtest_jobs, 3600),  # participants before; quarter flag from BD-30
+        PeriodicJob("watchlist_detection", detect_job_problems, DETECTION_SECONDS),  # late/down jobs, pages
+        PeriodicJob("watchlist_prune_runs", prune_job_runs, 3600),  # WATCHLIST_RUNS_PER_JOB per job
+        PeriodicJob("risk_review_agenda", build_due_review, 300),  # once the weekly slot passes; one per week
+        PeriodicJob("risk_review_messages", send_review_messages, 120),  # pre-reads, then overdue-action reminders
+        PeriodicJob("risk_acceptance_expiry", expire_acceptances, 900),  # reopens, tells the owner
+        PeriodicJob("readiness_checklist", instantiate_current_quarter, 3600),  # once per quarter, from its first day
+        PeriodicJob("readiness_snapshot", snapshot_today, 3600),  # one row per UTC day
+        PeriodicJob("readiness_overdue_reminders", remind_overdue_items, 3600),  # each overdue item's owner, once
     ]
 
 

@@ -15,6 +15,13 @@ from app.audit.recorder import acting_as
 from app.auth import services as auth
 from app.auth.roles import Role
 from app.calendar import services as calendar
+from app.drtests.demo import seed_demo_drtests
+from app.oncall.demo import seed_demo_oncall
+from app.oncall.policies import seed_demo_policy
+from app.readiness.demo import seed_demo_readiness
+from app.risks.demo import seed_demo_risks
+from app.vendors.demo import seed_demo_vendors
+from app.watchlist.demo import seed_demo_watchlist
 
 seed_cli = AppGroup("seed", help="Fill the database with demo data.")
 
@@ -35,7 +42,10 @@ DEMO_USERS = [
 
 
 def seed_demo() -> list[tuple[str, str, str]]:
-    """Create the demo regions and one user per role when missing; returns the logins. Safe to run twice."""
+    """Create the demo regions, one user per role, the on-call rotations, schedule and policy when missing.
+
+    Returns the logins. Safe to run twice.
+    """
     regions = {region.name: region for region in calendar.list_regions()}
     for name, zone, start, end, country, subdivision in DEMO_REGIONS:
         if name not in regions:
@@ -49,6 +59,13 @@ def seed_demo() -> list[tuple[str, str, str]]:
             auth.create_user(email=email, name=name, role=role, password=DEMO_PASSWORD,
                              time_zone=region.time_zone, region_id=region.id)
         logins.append((role.value, email, DEMO_PASSWORD))
+    seed_demo_oncall()
+    seed_demo_policy()
+    seed_demo_vendors()
+    seed_demo_watchlist()
+    seed_demo_drtests()
+    seed_demo_risks()
+    seed_demo_readiness()  # last: its score and snapshots read every other domain
     return logins
 
 
@@ -61,7 +78,7 @@ def print_logins(logins: list[tuple[str, str, str]]) -> None:
 @seed_cli.command("demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Fill a fictional company: regions and one user per role (idempotent)."""
+    """Fill a fictional company: regions, one user per role, on-call schedule and policy (idempotent)."""
     with acting_as("seed"):
         logins = seed_demo()
     print_logins(logins)

@@ -14,14 +14,22 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from app.access import PUBLIC, check_every_endpoint_declares_access, declared_access, public
+from app.alerting import services as alerting
+from app.alerting.health import ENGINE_HEARTBEAT
 from app.auth import services as auth
 from app.auth.roles import EDITORS, Role
 from app.calendar import services as calendar
+from app.extensions import db
 from app.oncall import feeds, policies, rotations, schedules
 from app.oncall import services as contacts
 from app.system.services import record_heartbeat
 from app.timeutil import utcnow
+from tests.drtests.walk import walk_drtest_values
+from tests.watchlist.walk import walk_watchlist_values
 from tests.conftest import PASSWORD
+from tests.vendors.support import walk_vendor_values
+from tests.risks.support import walk_risk_values
+from tests.readiness.walk import walk_readiness_values
 
 ANONYMOUS = "anonymous"
 IDENTITIES = [ANONYMOUS, *Role]
@@ -35,7 +43,11 @@ OWNER_OR_EDITOR_ENDPOINTS = {
     "oncall.add_method", "oncall.delete_method", "oncall.send_code", "oncall.verify", "oncall.add_rule",
     "oncall.delete_rule", "api.add_contact_method", "api.delete_contact_method", "api.send_verification_code",
     "api.verify_contact_method", "api.add_notification_rule", "api.delete_notification_rule",
+    "alerting.test_methods",
+    "readiness.update_item", "api.patch_item",  # a readiness checklist item: its owner or an editor
 }
+# Public, but only to requests signed by Twilio: the walk's unsigned requests must be refused.
+SIGNED_ENDPOINTS = {"twilio.sms", "twilio.status", "twilio.voice", "twilio.gather"}
 # The quarterly "my contact details are correct" is the person's own word: 403 for everyone else.
 OWNER_ONLY_ENDPOINTS = {"oncall.confirm", "api.confirm_contacts"}
 
@@ -92,7 +104,8 @@ def url_values(app, make_user):
                                     business_end=time(18))  # through the service, so it has a history
     owner = make_user(Role.RESPONDER)
     token, _raw = auth.create_token(owner, name="walked")  # not the walker's own token: revoking it is harmless
-    record_heartbeat()  # /healthz answers 200 only with a fresh scheduler heartbeat
+    record_heartbeat()  # /healthz answers 200 only with a fresh scheduler heartbeat ...
+    record_heartbeat(ENGINE_HEARTBEAT)  # ... and a recent paging engine pass
     method = contacts.add_method(owner, owner, kind="sms", address="+14155552671")
     rule = contacts.add_rule(owner, owner, contact_method_id=method.id, delay_minutes=5)
     policy = policies.save_policy(None, name="Walk policy", steps=[{"delay_minutes": 5,
@@ -107,12 +120,19 @@ def url_values(app, make_user):
     override = schedules.create_override(schedule, user_id=owner.id, mode="add", start_at=soon,
                                          end_at=soon + timedelta(hours=4))
     _feed, feed_secret = feeds.create_feed(owner)  # a real secret: the public feed answers 200, not 404
+    alert, _created = alerting.raise_alert(summary="Walk alert", source="manual", escalation_policy_id=policy.id)
+    db.session.commit()
+    vendor_values = walk_vendor_values(owner)  # vendor_id, escalation_level_id, vendor_contact_id
+    vendor_values.update(walk_watchlist_values(owner, policy))  # app_id, job_id, window_id, ping/badge keys
+    vendor_values.update(walk_drtest_values(owner))  # template_id, exercise_id, step_id, evidence_id, finding_id
+    vendor_values.update(walk_risk_values(owner))  # risk_id, action_id, link_id, review_id, item_id
+    vendor_values.update(walk_readiness_values(owner))  # template_line_id, checklist_item_id
     return {"region_id": region.id, "user_id": owner.id, "token_id": token.id,
             "contact_method_id": method.id, "notification_rule_id": rule.id,
-            "policy_id": policy.id,
+            "policy_id": policy.id, "alert_id": alert.id,
             "rotation_id": rotation.id, "member_id": rotation.members[0].id, "schedule_id": schedule.id,
             "layer_id": layer.id, "override_id": override.id, "secret": feed_secret,
-            "entity_type": "regions", "entity_id": region.id}
+            "entity_type": "regions", "entity_id": region.id, **vendor_values}
 
 
 @pytest.fixture
@@ -153,7 +173,10 @@ def test_every_route_answers_as_its_access_declaration_says(app, url_values, cal
         where = f"{identity} {method} {url} ({rule.endpoint}) -> {status}"
         if is_api(rule) and response.mimetype != "application/json":
             problems.append(f"{where}: API answered {response.mimetype}, not JSON")
-        if allowed == PUBLIC:
+        if rule.endpoint in SIGNED_ENDPOINTS:
+            if status != 403:
+                problems.append(f"{where}: an unsigned webhook request must answer 403")
+        elif allowed == PUBLIC:
             if refused(response, is_api(rule)):
                 problems.append(f"{where}: refused on a public endpoint")
             elif identity == ANONYMOUS and method == "GET" and status != 200:

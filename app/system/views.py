@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 
 from app.access import allow, public
+from app.alerting.health import paging_health
 from app.auth.roles import EVERYONE
 from app.calendar import services as calendar
 from app.system.services import check_health
@@ -38,4 +39,11 @@ def healthz():
             "max_age_seconds": health.scheduler_max_age_seconds,
         },
     }
-    return jsonify(body), 200 if health.healthy else 503
+    paging = paging_health() if health.database_ok else None
+    body["paging"] = {"ok": bool(paging and paging.ok), "problems": paging.problems if paging else [],
+                      "last_tick_age_seconds": None if paging is None or paging.engine_age_seconds is None
+                      else round(paging.engine_age_seconds, 1)}
+    healthy = health.healthy and paging is not None and paging.ok
+    if not healthy:
+        body["status"] = "unhealthy"
+    return jsonify(body), 200 if healthy else 503

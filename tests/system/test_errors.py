@@ -128,3 +128,18 @@ def test_a_signed_in_visitor_gets_the_friendly_page_while_the_database_is_down(d
     response = client.get(path)
     assert response.status_code in (404, 500)
     assert_friendly_page(response, response.status_code, "Back to the start")
+
+
+@pytest.mark.config(DRTEST_EVIDENCE_MAX_MB=1, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+def test_a_request_larger_than_the_largest_upload_is_refused_with_413(login_as):
+    client = login_as("crisis_team")
+
+    response = client.post("/drtests/templates/new", data={"name": "x" * (3 * 1024 * 1024)})
+
+    assert response.status_code == 413 and "That request is too large." in response.get_data(as_text=True)
+
+
+def test_the_request_limit_follows_the_evidence_limit():
+    from config import load_config
+
+    assert load_config({**support.TEST_ENV, "DRTEST_EVIDENCE_MAX_MB": "4"})["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024

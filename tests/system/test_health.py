@@ -7,10 +7,21 @@ import pytest
 import time_machine
 
 from app import create_app
+from app.alerting.health import ENGINE_HEARTBEAT
 from app.system.services import record_heartbeat
 from tests import support
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+
+
+# These tests are about the scheduler's heartbeat; the paging engine's own checks are in tests/alerting.
+pytestmark = pytest.mark.config(ENGINE_MAX_TICK_AGE=3600)
+
+
+def beat():
+    """What a running scheduler process records: its heartbeat and the paging engine's tick."""
+    record_heartbeat()
+    record_heartbeat(ENGINE_HEARTBEAT)
 
 
 def health(client):
@@ -36,7 +47,7 @@ def test_it_is_unhealthy_when_the_scheduler_never_beat(client):
 
 
 def test_it_is_healthy_right_after_a_heartbeat(client):
-    record_heartbeat()
+    beat()
     status, body = health(client)
     assert status == 200
     assert body["status"] == "ok"
@@ -48,7 +59,7 @@ def test_it_is_healthy_right_after_a_heartbeat(client):
 def test_a_heartbeat_exactly_at_the_limit_still_counts(app, client):
     max_age = app.config["HEALTH_MAX_HEARTBEAT_AGE"]
     with time_machine.travel(NOON, tick=False):
-        record_heartbeat()
+        beat()
     with time_machine.travel(NOON + timedelta(seconds=max_age), tick=False):
         status, body = health(client)
     assert status == 200
@@ -58,7 +69,7 @@ def test_a_heartbeat_exactly_at_the_limit_still_counts(app, client):
 def test_it_is_unhealthy_again_when_the_heartbeat_is_too_old(app, client):
     max_age = app.config["HEALTH_MAX_HEARTBEAT_AGE"]
     with time_machine.travel(NOON, tick=False):
-        record_heartbeat()
+        beat()
     with time_machine.travel(NOON + timedelta(seconds=max_age + 1), tick=False):
         status, body = health(client)
     assert status == 503
@@ -71,7 +82,7 @@ def test_it_is_unhealthy_again_when_the_heartbeat_is_too_old(app, client):
 @pytest.mark.config(HEALTH_MAX_HEARTBEAT_AGE=10)
 def test_the_allowed_age_comes_from_the_configuration(client):
     with time_machine.travel(NOON, tick=False):
-        record_heartbeat()
+        beat()
     with time_machine.travel(NOON + timedelta(seconds=11), tick=False):
         status, _body = health(client)
     assert status == 503
@@ -79,9 +90,9 @@ def test_the_allowed_age_comes_from_the_configuration(client):
 
 def test_a_new_heartbeat_replaces_the_old_one(client):
     with time_machine.travel(NOON, tick=False):
-        record_heartbeat()
+        beat()
     with time_machine.travel(NOON + timedelta(hours=1), tick=False):
-        record_heartbeat()
+        beat()
         status, body = health(client)
     assert status == 200
     assert body["scheduler"]["last_heartbeat_age_seconds"] == 0
