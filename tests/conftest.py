@@ -1,4 +1,4 @@
-"""Fixtures: an app per test on SQLite and on PostgreSQL, users per role, logged-in clients, API clients.
+"""Fixtures: an empty app per test on SQLite and on PostgreSQL, users per role, logged-in clients, API clients.
 
 Only the network boundary is ever replaced; everything else is the real code.
 Under CI=true PostgreSQL and Chromium are mandatory: their absence fails the run.
@@ -9,13 +9,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
 from app.auth import services as auth
 from app.auth.roles import Role
-from app.extensions import db
+from app.extensions import db, limiter
 from tests import support
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -23,6 +24,7 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "config(**overrides): Flask config overrides for the app fixture")
+    config.addinivalue_line("markers", "fresh_app: the test changes the app itself (routes), so it gets its own")
 
 
 def pytest_report_header(config):
@@ -81,31 +83,47 @@ class FreshContextClient(FlaskClient):
         return response
 
 
-@pytest.fixture(params=BACKENDS)
-def app(request):
-    """A fresh, empty Quarterdeck on each backend, inside an app context."""
-    if request.param == "sqlite":
-        url = "sqlite://"
-    else:
-        url = request.getfixturevalue("pg_url")
-    overrides = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "PASSWORD_HASH_METHOD": support.FAST_HASH}
-    overrides.update(getattr(request, "param_overrides", {}))
-    marker = request.node.get_closest_marker("config")
-    if marker:
-        overrides.update(marker.kwargs)
-    application = create_app(overrides, env=support.TEST_ENV)
+# Building the app (300-odd URL rules to compile) costs more than most tests: each worker keeps one app per
+# backend and hands it to every test without config overrides, emptied and with its config put back.
+_SHARED_APPS: dict[str, Flask] = {}
+
+
+def _build_app(url: str, overrides: dict) -> Flask:
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                              "PASSWORD_HASH_METHOD": support.FAST_HASH, **overrides}, env=support.TEST_ENV)
     application.test_client_class = FreshContextClient
     with application.app_context():
-        if request.param == "sqlite":
-            db.create_all()
+        if url == "sqlite://":
+            db.create_all()  # in memory: the database lives and dies with this app's engine
+    return application
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request):
+    """An empty Quarterdeck on each backend, inside an app context."""
+    url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    marker = request.node.get_closest_marker("config")
+    overrides = dict(marker.kwargs) if marker else {}
+    private = bool(overrides) or request.node.get_closest_marker("fresh_app") is not None
+    if private:
+        application = _build_app(url, overrides)
+    else:
+        application = _SHARED_APPS.get(request.param)
+        if application is None:
+            application = _SHARED_APPS[request.param] = _build_app(url, {})
+    config = dict(application.config)
+    limiter.reset()  # throttle counts (sign-ins, pings) start at zero for every test
+    with application.app_context():
         try:
             yield application
         finally:
             db.session.rollback()
-            if request.param == "postgresql":
-                _empty_all_tables()
+            _empty_all_tables()
             db.session.remove()
-            db.engine.dispose()
+            if private:
+                db.engine.dispose()
+            application.config.clear()
+            application.config.update(config)
 
 
 @pytest.fixture

@@ -208,12 +208,14 @@ def test_the_walk_sees_the_routes_of_every_blueprint(app):
     assert len(walked_rules(app)) >= 30
 
 
+@pytest.mark.fresh_app
 def test_an_endpoint_without_an_access_declaration_stops_the_app(app):
     app.add_url_rule("/forgotten", endpoint="forgotten_view", view_func=lambda: "secret")
     with pytest.raises(RuntimeError, match="forgotten_view"):
         check_every_endpoint_declares_access(app)
 
 
+@pytest.mark.fresh_app
 def test_an_endpoint_with_a_declaration_passes_the_check(app):
     app.add_url_rule("/declared", endpoint="declared_view", view_func=public(lambda: "hello"))
     check_every_endpoint_declares_access(app)

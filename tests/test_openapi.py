@@ -61,6 +61,7 @@ def test_the_document_describes_every_api_route_and_method(app, document):
     assert documented_operations(document) == served
 
 
+@pytest.mark.fresh_app  # adds a route to the app
 def test_a_route_added_without_api_doc_is_caught_by_the_coverage_check(app):
     @public
     def undocumented():

@@ -61,6 +61,7 @@ def test_an_unknown_api_path_answers_json(client):
     assert response.get_json()["error"]
 
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_a_crashing_page_shows_something_broke_not_a_traceback(exploding_app, caplog):
     client = exploding_app.test_client()
     with caplog.at_level(logging.ERROR, logger="quarterdeck.web"):
@@ -71,6 +72,7 @@ def test_a_crashing_page_shows_something_broke_not_a_traceback(exploding_app, ca
     assert logged and logged[0].exc_info is not None, "the crash must be logged with its traceback"
 
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_a_crashing_api_call_answers_json_500(exploding_app):
     response = exploding_app.test_client().get("/api/v1/explode")
     assert response.status_code == 500
@@ -80,12 +82,14 @@ def test_a_crashing_api_call_answers_json_500(exploding_app):
     assert "hunter2" not in response.get_data(as_text=True)
 
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_a_failed_query_is_rolled_back_so_the_next_request_works(exploding_app):
     client = exploding_app.test_client()
     assert_friendly_page(client.get("/broken-query"), 500, "Something broke")
     assert client.get("/healthz").get_json()["database"]["ok"] is True
 
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_a_crash_for_a_signed_in_user_keeps_their_navigation(exploding_app, make_user):
     user = make_user("crisis_team")
     client = exploding_app.test_client()
