@@ -93,28 +93,36 @@ def _closed_reason(message: OutboundMessage) -> str | None:
     return f"the alert was {alert.status} before it was sent"
 
 
-def _throttled(messages: list[OutboundMessage], now: datetime) -> set[int]:
-    """Messages over their method's limit wait (pending again) until the window has room; never dropped."""
-    waiting: set[int] = set()
+def _over_limit(groups: list[list[OutboundMessage]], now: datetime) -> list[list[OutboundMessage]]:
+    """Outgoing messages (bundles count as one) over their method's limit wait until the window has room.
+
+    Throttling counts what will actually be sent, so it runs after bundling: seven pages due together for
+    one phone are one SMS, not five SMS now and two later. Held-back messages go back to pending; never dropped.
+    """
+    ready: list[list[OutboundMessage]] = []
     sent_now: dict[int, int] = defaultdict(int)
-    for message in messages:
-        limit = _throttle_limit(message.kind)
-        if limit is None or message.contact_method_id is None:
+    for group in groups:
+        primary = group[0]
+        limit = _throttle_limit(primary.kind)
+        if limit is None or primary.contact_method_id is None:
+            ready.append(group)
             continue
         count, window_minutes = limit
         window = timedelta(minutes=window_minutes)
-        already, oldest = _sent_in_window(message.contact_method_id, now - window)
-        if already + sent_now[message.contact_method_id] < count:
-            sent_now[message.contact_method_id] += 1
+        already, oldest = _sent_in_window(primary.contact_method_id, now - window)
+        if already + sent_now[primary.contact_method_id] < count:
+            sent_now[primary.contact_method_id] += 1
+            ready.append(group)
             continue
-        message.status, message.claimed_by = PENDING, None
-        message.due_at = (oldest + window) if oldest is not None and already >= count else now + timedelta(seconds=30)
-        waiting.add(message.id)
-        if message.alert_id:
-            timeline.note(message.alert_id, "throttled",
-                          f"{message.kind.upper()} to {message.address} waits until {message.due_at:%H:%M:%S} UTC: "
-                          f"at most {count} per {window_minutes} min to one {message.kind} method.", message=message)
-    return waiting
+        due_at = (oldest + window) if oldest is not None and already >= count else now + timedelta(seconds=30)
+        for message in group:
+            message.status, message.claimed_by, message.due_at = PENDING, None, due_at
+            if message.alert_id:
+                timeline.note(message.alert_id, "throttled",
+                              f"{message.kind.upper()} to {message.address} waits until {due_at:%H:%M:%S} UTC: "
+                              f"at most {count} per {window_minutes} min to one {message.kind} method.",
+                              message=message)
+    return ready
 
 
 @dataclass
@@ -176,8 +184,7 @@ def prepare(ids: list[int], now: datetime) -> list[Outgoing]:
             timeline.note(message.alert_id, "dropped", message.last_error, message=message)
         else:
             live.append(message)
-    waiting = _throttled(live, now)
-    groups = _bundle_groups([m for m in live if m.id not in waiting])
+    groups = _over_limit(_bundle_groups(live), now)
     # Reply codes are allocated in address order: two engines then take the same phones' codes in the same
     # order and cannot deadlock on each other's uncommitted codes. Sending keeps the priority order.
     composed = {id(group): _compose(group) for group in sorted(groups, key=lambda group: group[0].address)}

@@ -194,6 +194,39 @@ def test_the_fourth_sms_in_fifteen_minutes_waits_when_the_limit_is_three(phones,
     phones.expect_sms(ALICE, "Alert 4")
 
 
+def test_seven_pages_due_together_are_one_sms_that_the_throttle_counts_once(phones, people, app):
+    app.config["THROTTLE_SMS"] = (5, 15)
+    alice, _bob = people
+    policy = policy_for(([alice], 60))
+    for number in range(1, 8):  # the scheduler was down while seven jobs missed their runs
+        phones.trigger(f"Job {number} missed", escalation_policy_id=policy.id, dedup_key=str(number))
+
+    phones.wait(minutes=1)
+
+    phones.expect_sms(ALICE, "7 open alerts: ")
+    phones.expect_nothing()
+    rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all()
+    assert sorted(row.status for row in rows) == ["bundled"] * 6 + ["sent"]
+
+
+def test_pages_held_back_by_the_throttle_go_out_together_when_there_is_room(phones, people, app):
+    app.config["THROTTLE_SMS"] = (1, 15)
+    alice, _bob = people
+    policy = policy_for(([alice], 60))
+    phones.trigger("Job 1 missed", escalation_policy_id=policy.id, dedup_key="1")
+    phones.wait(minutes=1)
+    phones.expect_sms(ALICE, "Job 1 missed")
+    for number in (2, 3):
+        phones.trigger(f"Job {number} missed", escalation_policy_id=policy.id, dedup_key=str(number))
+
+    phones.wait(minutes=1)
+    phones.expect_nothing()
+    phones.wait(minutes=14)  # the first SMS went at minute 1: room again at minute 16
+
+    phones.expect_sms(ALICE, "2 open alerts: ")
+    assert "throttled" in timeline(db.session.scalar(select(Alert.id).where(Alert.dedup_key == "3")))
+
+
 def test_in_the_close_window_close_mode_calls_first(phones, make_user, app):
     app.config.update(CLOSE_WINDOW_START_BD=-30, CLOSE_WINDOW_END_BD=30)  # T0 lies inside the window
     fay = make_user("responder", name="Fay")
