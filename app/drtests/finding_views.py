@@ -27,7 +27,8 @@ def findings_list():
     listing = db.paginate(findings.findings_query(status=status or None), page=page, per_page=per_page,
                           error_out=False)
     return render_template("drtests/findings.html", listing=listing, status=status, statuses=list(FindingStatus),
-                           status_form=FindingStatusForm(formdata=None), escalate_form=EscalateForm(formdata=None))
+                           status_form=FindingStatusForm(formdata=None), escalate_form=EscalateForm(formdata=None),
+                           action_risks=findings.risks_open_for_actions())
 
 
 @bp.route("/exercises/<int:exercise_id>/findings", methods=["POST"])
@@ -83,8 +84,9 @@ def escalate_finding(finding_id: int):
         except DomainError as error:
             flash(error.message, "error")
         else:
-            flash("Handed to the risk register." if finding.status == FindingStatus.TO_RISK
-                  else "Tracked as a mitigation action.", "success")
+            flash(f"Handed to the risk register as risk #{finding.risk_ref}." if finding.status == FindingStatus.TO_RISK
+                  else f"Tracked as a mitigation action on risk #{finding.risk_ref}.", "success")
     else:
-        flash("Choose risk or action.", "error")
+        for name, messages in form.errors.items():
+            flash(f"{form[name].label.text}: {' '.join(map(str, messages))}", "error")
     return _back_to(finding)

@@ -1,8 +1,8 @@
-"""Findings from an exercise: severity, owner, due date, status; handed over to the risk register or tracked
-as a mitigation action.
+"""Findings from an exercise: severity, owner, due date, status; handed over to the risk register as a new
+risk, or as a mitigation action on a risk already there.
 
-Turning a finding into a risk opens a risk in the register (through the register's own service, in the same
-transaction) and keeps its id on the finding; from then on the risk is where it is followed up.
+Either way the register's own services write the risk or the action, in the same transaction as the finding's
+new status, and the finding keeps the risk's id: from then on the register is where it is followed up.
 """
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from app.auth.models import User
 from app.drtests.models import DrExercise, Finding, FindingStatus, Severity
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.risks import actions as risk_actions
 from app.risks import services as risks
+from app.risks.models import Risk, RiskStatus
 
 FIELDS = ("title", "description", "severity", "owner_id", "due_date", "step_id")
 
@@ -57,26 +59,68 @@ def update_finding(finding: Finding, *, status: str | None = None, **values) -> 
             setattr(finding, name, Severity(values[name]) if name == "severity" else values[name])
     if status:
         status = FindingStatus(status)
-        if finding.risk_ref is not None and status != FindingStatus.TO_RISK:
-            raise Conflict("This finding is a risk in the risk register now; follow it up there.", field="status")
+        if finding.risk_ref is not None and status != finding.status:
+            raise Conflict("This finding is followed up in the risk register now; follow it up there.",
+                           field="status")
         finding.status = status
     db.session.commit()
     return finding
 
 
-def escalate(finding: Finding, *, to: str) -> Finding:
-    """One click: hand the finding to the risk register ("risk") or track it as a mitigation action ("action")."""
+def escalate(finding: Finding, *, to: str, risk_id: int | None = None) -> Finding:
+    """One click: hand the finding to the risk register as a new risk ("risk"), or as a mitigation action on
+    the open risk `risk_id` ("action")."""
     if to not in ("risk", "action"):
         raise Invalid("Choose risk or action.", field="to")
     if finding.status == FindingStatus.CLOSED:
         raise Conflict("A closed finding is not escalated.")
     if finding.risk_ref is not None:
-        raise Conflict("This finding is already a risk.")
-    finding.status = FindingStatus.TO_RISK if to == "risk" else FindingStatus.ACTION
+        what = "a risk" if finding.status == FindingStatus.TO_RISK else "an action on a risk"
+        raise Conflict(f"This finding is already {what} in the risk register.")
     if to == "risk":
-        finding.risk_ref = str(_open_risk_for(finding).id)
+        risk = _open_risk_for(finding)
+        finding.status = FindingStatus.TO_RISK
+    else:
+        risk = _action_risk(risk_id)
+        _add_action_for(finding, risk)
+        finding.status = FindingStatus.ACTION
+    finding.risk_ref = str(risk.id)
     db.session.commit()
     return finding
+
+
+def risks_open_for_actions(limit: int = 500) -> list[Risk]:
+    """The risks a finding's action can be added to (not closed), by title."""
+    return list(db.session.scalars(select(Risk).where(Risk.status != RiskStatus.CLOSED)
+                                   .order_by(Risk.title, Risk.id).limit(limit)))
+
+
+def _action_risk(risk_id: int | None) -> Risk:
+    if risk_id is None:
+        raise Invalid("Choose the risk this action mitigates.", field="risk_id")
+    risk = db.session.get(Risk, risk_id)
+    if risk is None:
+        raise Invalid("No such risk.", field="risk_id")
+    if risk.status == RiskStatus.CLOSED:
+        raise Invalid("That risk is closed; choose an open one or make the finding a risk of its own.",
+                      field="risk_id")
+    return risk
+
+
+def _add_action_for(finding: Finding, risk: Risk) -> None:
+    exercise = finding.exercise
+    owner_id = finding.owner_id or exercise.owner_id
+    if owner_id is None:
+        raise Invalid("Give the finding an owner first: an action needs one.", field="owner_id")
+    if finding.due_date is None:
+        raise Invalid("Give the finding a due date first: an action needs one.", field="due_date")
+    try:
+        risk_actions.apply_new_action(
+            risk, owner_id=owner_id, due_on=finding.due_date,
+            description=f"DR finding from {exercise.name} ({exercise.quarter_label}): {finding.title}")
+    except Invalid as error:  # the action's fields are the finding's: name those
+        field = {"due_on": "due_date", "description": "title"}.get(error.field or "", error.field)
+        raise Invalid(error.message, field=field) from None
 
 
 # Likelihood and impact a DR finding starts with in the register, by its severity; the owner rescores it.

@@ -138,3 +138,5 @@ class FindingStatusForm(FlaskForm):
 class EscalateForm(FlaskForm):
     to = SelectField("Turn into", choices=[SelectChoice("risk", "Risk"), SelectChoice("action", "Mitigation action")],
                      validators=[DataRequired()])
+    risk_id = IntegerField("On risk", validators=[Optional()],
+                           description="for an action: the open risk in the register that it mitigates")

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from app.drtests import exercises, templates
+from tests.risks.fixtures import make_risk, owner  # noqa: F401  (findings become actions on risks)
 
 # Q4 FY27 (fiscal year from February) runs from 1 November 2026 to 31 January 2027.
 START = datetime(2026, 11, 24, 8, tzinfo=UTC)

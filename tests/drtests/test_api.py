@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.drtests.models import FindingStatus
+from app.extensions import db
 
 
 def test_templates_are_created_and_steps_appended_through_the_api(api_as):
@@ -62,3 +63,21 @@ def test_findings_through_the_api(api_as, make_exercise, clock):
     assert [f["title"] for f in listing["items"]] == ["Slow DNS"]
     bad = lead.post(f"/api/v1/drtests/exercises/{exercise.id}/findings", json={"title": "x", "severity": "dire"})
     assert bad.status_code == 422 and "severity" in bad.json["fields"]
+
+
+def test_a_finding_becomes_an_action_on_a_risk_through_the_api(api_as, make_exercise, make_risk, clock):
+    risk = make_risk()
+    lead = api_as("crisis_team")
+    created = lead.post(f"/api/v1/drtests/exercises/{make_exercise().id}/findings",
+                        json={"title": "Slow DNS", "severity": "high", "due_date": "2026-12-31",
+                              "owner_id": lead.user.id}).json
+    url = f"/api/v1/drtests/findings/{created['id']}/escalate"
+
+    missing = lead.post(url, json={"to": "action"})
+    assert missing.status_code == 422 and "risk_id" in missing.json["fields"]
+    escalated = lead.post(url, json={"to": "action", "risk_id": risk.id})
+
+    assert escalated.status_code == 200
+    assert (escalated.json["status"], escalated.json["risk_ref"]) == ("action", str(risk.id))
+    db.session.expire_all()
+    assert [action.due_on.isoformat() for action in risk.actions] == ["2026-12-31"]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 
-from app.drtests import exercises, templates
+from app.drtests import exercises, findings, templates
 from app.drtests.models import Evidence, FindingStatus, StepState
 from app.extensions import db
 from app.watchlist import services as watchlist
@@ -150,9 +151,30 @@ def test_a_finding_is_recorded_and_turned_into_a_risk(login_as, make_exercise, c
     response = client.post(f"/drtests/findings/{finding.id}/escalate",
                            data={"to": "risk", "back": "list", "csrf_token": csrf_token_from(listing)},
                            follow_redirects=True)
-    assert "Handed to the risk register." in response.get_data(as_text=True)
     db.session.expire_all()
     assert finding.status == FindingStatus.TO_RISK
+    assert f"Handed to the risk register as risk #{finding.risk_ref}." in response.get_data(as_text=True)
+
+
+def test_a_finding_is_tracked_as_an_action_on_the_risk_picked_in_the_list(login_as, make_exercise, make_risk,
+                                                                          clock):
+    risk = make_risk(title="Standby ERP drifts from production")
+    client = login_as("crisis_team")
+    finding = findings.add_finding(make_exercise(), title="Standby patch level behind", severity="medium",
+                                   owner_id=client.user.id, due_date=date(2026, 12, 15))
+    listing = client.get("/drtests/findings").get_data(as_text=True)
+    assert f'<option value="{risk.id}">#{risk.id} Standby ERP drifts from production</option>' in listing
+
+    response = client.post(f"/drtests/findings/{finding.id}/escalate",
+                           data={"to": "action", "risk_id": risk.id, "back": "list",
+                                 "csrf_token": csrf_token_from(listing)}, follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert f"Tracked as a mitigation action on risk #{risk.id}." in html
+    assert f"on risk #{risk.id}</a>" in html
+    db.session.expire_all()
+    assert [a.description for a in risk.actions] == [
+        f"DR finding from {finding.exercise.name} ({finding.exercise.quarter_label}): Standby patch level behind"]
 
 
 def test_the_owner_signs_off_and_the_page_shows_the_frozen_record(login_as, make_template, make_exercise, clock):
