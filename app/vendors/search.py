@@ -73,7 +73,7 @@ def search_everything(raw: str | None, per_kind: int = PER_KIND) -> list[ResultG
     return groups
 
 
-def _best_first(items: list, query: str, name_of: Callable, texts_of: Callable) -> list:
+def best_first(items: list, query: str, name_of: Callable, texts_of: Callable) -> list:
     """Items with a word starting with the query ("ERP" finds "the ERP", not "enterprise"); names that start
     with it first, then the rest, each alphabetically."""
     starts_word = re.compile(rf"(?<!\w){re.escape(query)}", re.IGNORECASE)
@@ -88,7 +88,7 @@ def find_vendors(query: str, limit: int) -> list[SearchResult]:
         Vendor.name.icontains(query, autoescape=True), Vendor.supports.icontains(query, autoescape=True)))
         .order_by(Vendor.name).limit(limit * 5))
     results = []
-    for vendor in _best_first(list(rows), query, lambda v: v.name, lambda v: (v.name, v.supports))[:limit]:
+    for vendor in best_first(list(rows), query, lambda v: v.name, lambda v: (v.name, v.supports))[:limit]:
         supports = vendor.supports.split("\n", 1)[0][:120]
         results.append(SearchResult(title=vendor.name, detail=f"{vendor.tier.value} · {supports}".rstrip(" ·"),
                                     url=url_for("vendors.vendor", vendor_id=vendor.id)))
@@ -102,7 +102,7 @@ def find_contacts(query: str, limit: int) -> list[SearchResult]:
         .options(selectinload(VendorContact.level).selectinload(EscalationLevel.vendor))
         .order_by(VendorContact.name).limit(limit * 5))
     results = []
-    for contact in _best_first(list(rows), query, lambda c: c.name, lambda c: (c.name, c.role))[:limit]:
+    for contact in best_first(list(rows), query, lambda c: c.name, lambda c: (c.name, c.role))[:limit]:
         detail = " · ".join(part for part in (contact.role, contact.level.vendor.name, contact.level.title) if part)
         results.append(SearchResult(
             title=contact.name, detail=detail, phones=tuple(contact.phones), email=contact.email,

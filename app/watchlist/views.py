@@ -204,3 +204,4 @@ def import_csv():
 
 
 from app.watchlist import app_views as _app_views  # noqa: E402,F401  (adds the app pages to bp)
+from app.watchlist import search as _search  # noqa: E402,F401  (apps and jobs in "Who do I call?")

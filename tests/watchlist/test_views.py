@@ -253,3 +253,18 @@ def test_the_import_page_lists_each_rows_errors_and_changes_nothing(login_as, cl
     assert "interval_minutes: Must be a whole number." in text
     assert "owner_email: No person with email nobody@example.com." in text
     assert job_count() == 0 and db.session.scalar(select(func.count()).select_from(WatchedApp)) == 0
+
+
+def test_who_do_i_call_finds_apps_and_jobs_by_name(login_as, make_app, make_job, make_user):
+    owner = make_user("crisis_team", name="Priya Patel")
+    erp = make_app("ERP", owner_id=owner.id, criticality="critical", runbook_url="https://wiki.example.com/erp")
+    make_app("Payroll")
+    job = make_job(name="ERP nightly billing", app_id=erp.id)
+    client = login_as("responder")
+
+    html = client.get("/search?q=erp").get_data(as_text=True)
+
+    assert '<h2 id="results-apps">Apps</h2>' in html and '<h2 id="results-jobs">Jobs</h2>' in html
+    assert f'href="/watchlist/apps/{erp.id}"' in html and "critical · owner Priya Patel · runbook" in html
+    assert f'href="/watchlist/jobs/{job.id}"' in html
+    assert "Payroll" not in html
