@@ -20,7 +20,7 @@ from app.oncall.demo import seed_demo_oncall
 from app.oncall.policies import seed_demo_policy
 from app.readiness.demo import seed_demo_readiness
 from app.risks.demo import seed_demo_risks
-from app.vendors.demo import seed_demo_vendors
+from app.vendors.demo import link_demo_vendor_supports, seed_demo_vendors
 from app.watchlist.demo import seed_demo_watchlist
 
 seed_cli = AppGroup("seed", help="Fill the database with demo data.")
@@ -63,6 +63,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     seed_demo_policy()
     seed_demo_vendors()
     seed_demo_watchlist()
+    link_demo_vendor_supports()  # vendors come first; the apps they support exist only now
     seed_demo_drtests()
     seed_demo_risks()
     seed_demo_readiness()  # last: its score and snapshots read every other domain

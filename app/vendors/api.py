@@ -15,9 +15,9 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.extensions import db
 from app.forms_common import form_values
 from app.timeutil import today_in
-from app.vendors import campaign, csvio, services
+from app.vendors import campaign, csvio, services, supports
 from app.vendors.csvimport import ImportReport, import_csv
-from app.vendors.forms import ImportApiForm, VendorForm
+from app.vendors.forms import ImportApiForm, SupportLinkApiForm, VendorForm
 from app.vendors.models import Vendor
 from app.vendors.search import search_everything
 from app.views_common import page_args
@@ -35,7 +35,11 @@ VENDOR_SCHEMA = {"type": "object", "properties": {
     "notes": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
     "contract_flag": {"type": ["string", "null"], "enum": ["expired", "expires_before_close", None],
                       "description": "the support contract has expired, or ends on or before the quarter's last day"},
-    "levels": {"type": "integer", "description": "how many levels the escalation ladder has"}}}
+    "levels": {"type": "integer", "description": "how many levels the escalation ladder has"},
+    "support_links": {"type": "array", "description": "apps and jobs of the watch list the vendor supports",
+                      "items": {"type": "object", "properties": {
+                          "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["app", "job"]},
+                          "target_id": {"type": "integer"}, "label": {"type": "string"}}}}}}
 PAGE_SCHEMA = {"type": "object", "properties": {
     "items": {"type": "array", "items": VENDOR_SCHEMA}, "page": {"type": "integer"}, "pages": {"type": "integer"},
     "total": {"type": "integer"}}}
@@ -70,7 +74,9 @@ def vendor_json(vendor: Vendor) -> dict[str, Any]:
     flag = campaign.contract_flag(vendor, quarter, today_in(current_user.time_zone))
     return {"id": vendor.id, **services.vendor_fields(vendor), "contract_expires": iso(vendor.contract_expires),
             "owner_name": vendor.owner.name if vendor.owner else None, "created_at": iso(vendor.created_at),
-            "contract_flag": flag.value if flag else None, "levels": len(vendor.levels)}
+            "contract_flag": flag.value if flag else None, "levels": len(vendor.levels),
+            "support_links": [{"id": link.id, "kind": link.kind, "target_id": link.target_id, "label": link.label}
+                              for link in vendor.support_links]}
 
 
 def progress_json(row: campaign.VendorProgress) -> dict[str, Any]:
@@ -137,6 +143,26 @@ def update_vendor(vendor_id: int):
 def delete_vendor(vendor_id: int):
     services.delete_vendor(services.get_vendor(vendor_id))
     return jsonify({"deleted": vendor_id})
+
+
+@bp.post("/vendors/<int:vendor_id>/supports")
+@allow(EDITORS)
+@api_doc("Link the vendor to an app or job of the watch list that it supports", request=SupportLinkApiForm,
+         response=VENDOR_SCHEMA, status=201, tag="vendors")
+def add_vendor_support_link(vendor_id: int):
+    vendor = services.get_vendor(vendor_id)
+    form = load_form(SupportLinkApiForm)
+    supports.add_support_link(vendor, **form_values(form))
+    return jsonify(vendor_json(vendor)), 201
+
+
+@bp.delete("/vendors/<int:vendor_id>/supports/<int:support_link_id>")
+@allow(EDITORS)
+@api_doc("Remove one of the vendor's app or job links", response=VENDOR_SCHEMA, tag="vendors")
+def remove_vendor_support_link(vendor_id: int, support_link_id: int):
+    vendor = services.get_vendor(vendor_id)
+    supports.remove_support_link(vendor, support_link_id)
+    return jsonify(vendor_json(vendor))
 
 
 @bp.get("/vendors/campaign")

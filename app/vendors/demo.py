@@ -8,7 +8,7 @@ from app.auth.services import find_user_by_email
 from app.calendar.services import current_quarter
 from app.extensions import db
 from app.timeutil import today_in, utcnow
-from app.vendors import ladder, services
+from app.vendors import ladder, services, supports
 from app.vendors.models import VendorCheck, VendorCheckKind, VendorContactConfirmation
 
 X, I = "external", "internal"
@@ -224,4 +224,26 @@ def seed_demo_vendors() -> int:
                                            done_at=now - timedelta(days=1)))
         db.session.commit()
         made += 1
+    return made
+
+
+# The demo apps (from the watch list's demo) that demo vendors support.
+DEMO_SUPPORTS = {"Orbis ERP": ("ERP", "Billing"), "Clearwave CRM": ("CRM", "Order management"),
+                 "PayStream": ("Order management",), "Ledgerly Bank Connect": ("Treasury",),
+                 "Polar Data Warehouse": ("Finance data",)}
+
+
+def link_demo_vendor_supports() -> int:
+    """Link the demo vendors to the demo apps they support, once; run after the watch list's demo."""
+    made = 0
+    for vendor_name, app_names in DEMO_SUPPORTS.items():
+        vendor = services.find_vendor_by_name(vendor_name)
+        if vendor is None:
+            continue
+        linked = {(link.kind, link.target_id) for link in vendor.support_links}
+        for app_name in app_names:
+            app_id = supports.find_target("app", app_name)
+            if app_id is not None and ("app", app_id) not in linked:
+                supports.add_support_link(vendor, kind="app", target_id=app_id)
+                made += 1
     return made

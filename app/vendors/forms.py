@@ -72,6 +72,17 @@ class VendorForm(PeopleChoicesForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
 
 
+class SupportLinkForm(FlaskForm):
+    """On the vendor page: one list of apps and jobs ("app:3")."""
+    target = SelectField("App or job", validators=[DataRequired()], validate_choice=False)
+
+
+class SupportLinkApiForm(FlaskForm):
+    kind = SelectField("Kind", choices=[SelectChoice("app", "App"), SelectChoice("job", "Job")],
+                       validators=[DataRequired()])
+    target_id = IntegerField("App or job id", validators=[InputRequired(), NumberRange(min=1)])
+
+
 class LevelForm(FlaskForm):
     label = StringField("Label", validators=[Optional(), Length(max=80)],
                         description="e.g. Service desk, Duty manager, Account executive")

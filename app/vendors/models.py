@@ -61,7 +61,7 @@ class Vendor(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     tier: Mapped[VendorTier] = mapped_column(_enum(VendorTier, "vendor_tier"), index=True)
-    supports: Mapped[str] = mapped_column(Text, default="")  # what it supports, in words (apps and jobs link later)
+    supports: Mapped[str] = mapped_column(Text, default="")  # what it supports, in words; links in support_links
     contract_id: Mapped[str] = mapped_column(String(80), default="")
     contract_level: Mapped[str] = mapped_column(String(60), default="")
     contract_expires: Mapped[date | None] = mapped_column(Date())
@@ -80,11 +80,36 @@ class Vendor(Audited, db.Model):
     owner: Mapped[User | None] = relationship()
     levels: Mapped[list[EscalationLevel]] = relationship(
         back_populates="vendor", order_by="EscalationLevel.number", cascade="all, delete-orphan", passive_deletes=True)
+    support_links: Mapped[list[VendorSupportLink]] = relationship(
+        back_populates="vendor", order_by="(VendorSupportLink.kind, VendorSupportLink.label)",
+        cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def contacts(self) -> list[VendorContact]:
         """Every contact of the ladder, level by level."""
         return [contact for level in self.levels for contact in level.contacts]
+
+
+class VendorSupportLink(Audited, db.Model):
+    """An app or job of the watch list that the vendor supports, by kind and id, with its name at the time.
+
+    By id rather than by foreign key so that vendors stand without the watch list (and survive an app's removal,
+    keeping the name it had)."""
+
+    __tablename__ = "vendor_support_links"
+    __table_args__ = (CheckConstraint("kind IN ('app', 'job')", name="kind_known"),
+                      UniqueConstraint("vendor_id", "kind", "target_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    target_id: Mapped[int] = mapped_column()
+    label: Mapped[str] = mapped_column(String(200))
+
+    vendor: Mapped[Vendor] = relationship(back_populates="support_links")
+
+    def audit_label(self) -> str:
+        return f"supports {self.kind} {self.label}"
 
 
 class EscalationLevel(Audited, db.Model):

@@ -96,7 +96,7 @@ def tier_order():
 
 def with_ladders(query: Select) -> Select:
     """The same query, loading each vendor's owner, levels and contacts up front (one query each, not per row)."""
-    return query.options(selectinload(Vendor.owner),
+    return query.options(selectinload(Vendor.owner), selectinload(Vendor.support_links),
                          selectinload(Vendor.levels).selectinload(EscalationLevel.contacts))
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.access import allow
+from app.access import allow, can
 from app.auth.roles import EDITORS, EVERYONE
 from app.extensions import db
 from app.forms_common import form_values
 from app.timeutil import today_in
-from app.vendors import campaign, services
-from app.vendors.forms import CheckForm, ConfirmForm, LevelForm, SearchForm, VendorForm
+from app.errors import DomainError
+from app.vendors import campaign, services, supports
+from app.vendors.forms import CheckForm, ConfirmForm, LevelForm, SearchForm, SupportLinkForm, VendorForm
 from app.vendors.models import VendorTier
 from app.vendors.search import MIN_QUERY, clean_query, search_everything
 from app.vendors.vcard import vcard_filename, vendor_vcards
@@ -63,7 +64,9 @@ def render_vendor(vendor, *, level_form: LevelForm | None = None, status: int = 
         "vendors/vendor.html", vendor=vendor, progress=progress, quarter=quarter,
         statuses={status.contact.id: status for status in progress.contacts},
         level_form=level_form or LevelForm(formdata=None), check_form=CheckForm(formdata=None),
-        confirm_form=ConfirmForm(formdata=None)), status
+        confirm_form=ConfirmForm(formdata=None), support_links=[(link, supports.link_url(link))
+                                                                for link in vendor.support_links],
+        support_choices=supports.support_choices() if can(EDITORS) else []), status
 
 
 @bp.route("/vendors/<int:vendor_id>")
@@ -96,6 +99,32 @@ def delete_vendor(vendor_id: int):
     services.delete_vendor(vendor)
     flash(f"Vendor {name} deleted, with its ladder and contacts.", "success")
     return redirect(url_for("vendors.vendors"))
+
+
+@bp.route("/vendors/<int:vendor_id>/supports", methods=["POST"])
+@allow(EDITORS)
+def add_support_link(vendor_id: int):
+    vendor = services.get_vendor(vendor_id)
+    form = SupportLinkForm()
+    if form.validate_on_submit():
+        try:
+            link = supports.add_support_link(vendor, **supports.parse_target(form.target.data))
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{vendor.name} supports {link.kind} {link.label}.", "success")
+    else:
+        flash("Choose an app or a job.", "error")
+    return redirect(url_for("vendors.vendor", vendor_id=vendor.id, _anchor="supports"), 303)
+
+
+@bp.route("/vendors/<int:vendor_id>/supports/<int:support_link_id>/delete", methods=["POST"])
+@allow(EDITORS)
+def remove_support_link(vendor_id: int, support_link_id: int):
+    vendor = services.get_vendor(vendor_id)
+    supports.remove_support_link(vendor, support_link_id)
+    flash("Link removed.", "success")
+    return redirect(url_for("vendors.vendor", vendor_id=vendor.id, _anchor="supports"), 303)
 
 
 @bp.route("/vendors/<int:vendor_id>/contacts.vcf")
