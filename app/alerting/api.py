@@ -11,14 +11,15 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from app.access import allow
-from app.alerting import actions, services
+from app.alerting import actions, monitoring, services
 from app.alerting.forms import RaiseAlertForm, ResolveForm
 from app.alerting.models import SEVERITIES, Alert, AlertEvent, OutboundMessage
 from app.alerting.render import alert_url
 from app.api import bp
 from app.api.openapi import api_doc
-from app.api.support import load_form
+from app.api.support import json_body, load_form
 from app.auth.roles import EVERYONE
+from app.errors import Invalid
 from app.extensions import db
 from app.views_common import page_args
 
@@ -102,6 +103,42 @@ def create_alert():
         dedup_key=form.dedup_key.data or None, escalation_policy_id=form.escalation_policy_id.data,
         created_by=current_user)
     return jsonify(alert_json(alert)), 201 if created else 200
+
+
+WEBHOOK_SCHEMA = {"type": "object", "properties": {"results": {"type": "array", "items": {
+    "type": "object", "properties": {
+        "dedup_key": {"type": ["string", "null"]}, "alert_id": {"type": ["integer", "null"]},
+        "result": {"type": "string", "enum": ["raised", "merged", "resolved", "not_open"]}}}}}}
+WEBHOOK_BODY = {
+    "event": {"type": "string", "enum": ["trigger", "resolve"], "description": "plain event (default trigger)"},
+    "summary": {"type": "string"}, "details": {"type": "string"},
+    "severity": {"type": "string", "enum": list(SEVERITIES)}, "dedup_key": {"type": "string"},
+    "escalation_policy_id": {"type": "integer"},
+    "alerts": {"type": "array", "items": {"type": "object"},
+               "description": "instead of the fields above: Prometheus Alertmanager's webhook payload (version 4)"}}
+
+
+def _webhook_policy(body: dict[str, Any]) -> int | None:
+    raw = body.get("escalation_policy_id", request.args.get("policy"))
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise Invalid("Give the escalation policy's number.", "escalation_policy_id") from None
+
+
+@bp.post("/alerts/webhook")
+@allow(actions.ACTORS)
+@api_doc("Alerts from a monitoring tool (source: webhook): one plain event, or Alertmanager's payload, whose "
+         "firing alerts raise (dedup key alertmanager:<fingerprint>) and resolved ones resolve. Every event is "
+         "checked before any is applied", request_extra=WEBHOOK_BODY, response=WEBHOOK_SCHEMA,
+         query={"policy": "escalation policy id (for senders that cannot put it in the body)"}, tag="alerts")
+def monitoring_webhook():
+    body = json_body()
+    events = monitoring.parse_events(body)
+    results = monitoring.apply_events(events, escalation_policy_id=_webhook_policy(body), sender=current_user)
+    return jsonify({"results": results})
 
 
 @bp.get("/alerts")

@@ -135,6 +135,10 @@ def build_document(app: Flask) -> dict[str, Any]:
                     if method != "PATCH":
                         body["required"] = body.get("required", []) + list(doc["request_extra"])
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+            elif doc.get("request_extra"):
+                # A body no form describes (a handler that reads alternative shapes): its fields, none required.
+                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": doc["request_extra"]}}}}
             if rule.endpoint != "api.openapi":
                 operation["security"] = [{"bearer": []}]
             paths.setdefault(path, {})[method.lower()] = operation
