@@ -160,6 +160,29 @@ def test_a_retryable_failure_backs_off_and_is_sent_once_it_works(phones, people)
     assert db.session.get(OutboundMessage, message.id).status == "sent"
 
 
+def test_a_message_that_keeps_failing_is_tried_the_allowed_times_then_the_next_method_is_used(phones, make_user, app):
+    app.config["SEND_MAX_ATTEMPTS"] = 2
+    ivy = make_user("responder", name="Ivy")
+    methods = give_methods(ivy, ("sms", "+14155550110", 0), ("voice", "+14155550111", 10))
+    phones.twilio.fail_for("+14155550110", status=500, code=None)  # retryable, every time
+    alert = phones.trigger(escalation_policy_id=policy_for(([ivy], 30)).id)
+
+    phones.tick()  # attempt 1 fails: retried in 10 s
+    phones.wait(seconds=10)  # attempt 2 fails: that was the last; the call goes now, not at minute 10
+
+    phones.expect_call("+14155550111")
+    phones.wait(minutes=5)
+    sms_tries = [r for r in phones.twilio.requests if r.kind == "message"]
+    assert [r.status_code for r in sms_tries] == [500, 500]  # never a third try
+    sms = db.session.scalar(select(OutboundMessage).where(OutboundMessage.contact_method_id == methods["sms"].id))
+    assert (sms.status, sms.attempts, sms.permanent_failure) == ("failed", 2, False)
+    assert db.session.get(ContactMethod, methods["sms"].id).disabled_at is None  # the number itself is fine
+    texts = [event.text for event in db.session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.id))]
+    assert any("(attempt 1 of 2)" in text and "retrying in 10 s" in text for text in texts)
+    assert any(text.startswith("SMS to +14155550110 failed after 2 attempts") for text in texts)
+    assert "Moving to Ivy's voice +14155550111 now." in texts
+
+
 def test_stop_turns_sms_off_for_that_number_and_start_turns_it_on(phones, make_user):
     erin = make_user("responder", name="Erin")
     give_methods(erin, ("sms", "+14155550105", 0), ("email", "erin@example.com", 0))
@@ -289,3 +312,40 @@ def test_voicemail_does_not_acknowledge(phones, make_user):
     assert "Gather" not in twiml
     assert db.session.get(Alert, alert.id).status == "triggered"
     assert "voicemail" in timeline(alert.id)
+
+
+def test_a_second_resolve_reply_says_the_alert_was_already_resolved_by_whom_and_when(phones, make_user):
+    jo = make_user("responder", name="Jo", time_zone="Europe/London")
+    give_methods(jo, ("sms", "+14155550112", 0))
+    phones.trigger(escalation_policy_id=policy_for(([jo], 30)).id)
+    phones.tick()
+    phones.expect_sms("+14155550112", "#1 CRITICAL")
+    assert phones.reply("+14155550112", "1r") == "Resolved #1: ERP billing job missed its run"
+
+    phones.wait(minutes=20)  # resolving freed code 1; Jo's second reply comes in late
+    answer = phones.reply("+14155550112", "1r")
+
+    assert answer == "#1 was already resolved by Jo at 03:00: ERP billing job missed its run"  # 02:00 UTC, BST
+
+
+def test_a_late_reply_is_answered_for_the_alert_its_code_last_stood_for_also_in_a_bundle(phones, people):
+    from app.alerting.services import act_and_commit, resolve
+
+    alice, _bob = people
+    policy = policy_for(([alice], 30))
+    phones.trigger("Old job missed", escalation_policy_id=policy.id, dedup_key="old")
+    phones.tick()
+    phones.expect_sms(ALICE, "#1 CRITICAL: Old job missed")
+    phones.reply(ALICE, "1r")  # code 1 is free again
+    phones.wait(minutes=10)
+    billing = phones.trigger("Billing missed", escalation_policy_id=policy.id, dedup_key="billing")
+    bookings = phones.trigger("Bookings missed", escalation_policy_id=policy.id, dedup_key="bookings")
+    phones.tick()
+    phones.expect_sms(ALICE, "2 open alerts: #1 Bookings missed; #2 Billing missed")  # newest first
+    phones.wait(minutes=5)
+    for alert in (billing, bookings):
+        act_and_commit(alert.id, lambda a: resolve(a, actor="Bob", via="web"))
+
+    assert phones.reply(ALICE, "2r") == "#2 was already resolved by Bob at 02:15: Billing missed"
+    assert phones.reply(ALICE, "1a") == "#1 was already resolved by Bob at 02:15: Bookings missed"
+    assert phones.reply(ALICE, "3r").startswith("No open alert #3 for this number.")  # never shown
