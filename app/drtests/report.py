@@ -30,6 +30,10 @@ def timeline(exercise: DrExercise) -> list[TimelineEntry]:
             entries.append(TimelineEntry(step.completed_at, f"Step {step.position} {verdict} by {who}"))
         for item in step.evidence:
             entries.append(TimelineEntry(item.added_at, f"Evidence on step {step.position}: {item.label}"))
+    if exercise.last_replicated_at:
+        # The replication point sits among the steps it is measured against: data loss runs from it to failover.
+        entries.append(TimelineEntry(exercise.last_replicated_at,
+                                     "Replication point: last transaction replicated to the standby"))
     if exercise.signed_off_at:
         who = exercise.signed_off_by.name if exercise.signed_off_by else "someone"
         entries.append(TimelineEntry(exercise.signed_off_at, f"Signed off by {who}"))

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import threading
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -120,6 +122,74 @@ def test_the_database_refuses_a_second_review_for_the_same_week(app, at):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def reviews_in_db() -> list[tuple[str, str]]:
+    return list(db.session.execute(select(RiskReview.week_key, RiskReview.built_by).order_by(RiskReview.id)))
+
+
+def test_a_builder_that_loses_the_race_for_the_week_returns_the_winners_review(app, make_risk, at):
+    # The other scheduler commits the week's review after this one found none and before this one commits.
+    with at(TUESDAY - timedelta(days=2)):
+        make_risk(title="On the agenda")
+    session = db.session()
+    raced = []
+
+    def the_other_scheduler_commits_first(*_args):
+        if raced:
+            return
+        raced.append(True)
+        with db.engine.connect() as elsewhere:
+            elsewhere.execute(insert(RiskReview.__table__).values(
+                week_key="2026-W47", week_start=date(2026, 11, 16), meeting_on=date(2026, 11, 17), since=LAST_WEEK,
+                built_at=TUESDAY, built_by="the other scheduler", status=ReviewStatus.PLANNED.value))
+            elsewhere.commit()
+
+    event.listen(session, "before_flush", the_other_scheduler_commits_first)
+    try:
+        with at(TUESDAY):
+            review, created = build_review(built_by="this scheduler")
+    finally:
+        event.remove(session, "before_flush", the_other_scheduler_commits_first)
+
+    assert raced and created is False
+    assert (review.week_key, review.built_by) == ("2026-W47", "the other scheduler")
+    assert reviews_in_db() == [("2026-W47", "the other scheduler")]
+    with at(TUESDAY):
+        again, created_again = build_review(built_by="this scheduler")
+    assert (again.id, created_again) == (review.id, False)
+
+
+def test_two_schedulers_building_the_week_at_once_on_postgresql_make_one_review(app, backend, make_risk, at):
+    if backend != "postgresql":
+        pytest.skip("one scheduler runs per SQLite database; the race between processes is PostgreSQL's")
+    with at(TUESDAY - timedelta(days=2)):
+        make_risk(title="On the agenda")
+    results, errors, barrier = [], [], threading.Barrier(2)
+
+    def scheduler(name):
+        with app.app_context():
+            try:
+                barrier.wait()
+                review, created = build_review(built_by=name)
+                results.append((review.id, created, review.built_by))
+            except Exception as error:  # reported below: an exception in a thread would otherwise be lost
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    with at(TUESDAY):
+        threads = [threading.Thread(target=scheduler, args=(f"scheduler {n}",)) for n in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+    assert errors == [] and len(results) == 2
+    [(winner_id, winner_name)] = [(review_id, name) for review_id, created, name in results if created]
+    assert {review_id for review_id, _created, _name in results} == {winner_id}
+    assert all(name == winner_name for _id, _created, name in results)
+    assert reviews_in_db() == [("2026-W47", winner_name)]
 
 
 def test_the_first_review_looks_back_one_week(app, make_risk, at):

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from app.extensions import db
 from app.reviews.agenda import build_review
 from app.reviews.models import RiskReview
+from app.risks import actions
 from tests.conftest import form_post
 from tests.risks.fixtures import TUESDAY
 
@@ -72,6 +73,35 @@ def test_a_decision_from_the_meeting_page_moves_to_the_next_item(review, login_a
     assert (item.decision, item.risk.likelihood) == ("change_score", 2)
     page = client.get(url).get_data(as_text=True)
     assert "Residual score 4×4 (high) → 2×4 (medium)." in page and 'data-testid="decision-form"' not in page
+
+
+def test_meeting_mode_shows_the_residual_score_then_and_now_once_the_meeting_changed_it(app, make_risk, owner,
+                                                                                         login_as, at):
+    last_week = TUESDAY - timedelta(days=7)
+    with at(last_week - timedelta(days=1)):
+        risk = make_risk(title="Order import backlog", likelihood=4, impact=4)
+    with at(last_week):
+        build_review()  # the risk was 4×4 when the last review was built
+    with at(TUESDAY - timedelta(days=1)):
+        actions.add_action(risk, description="Add workers", owner_id=owner.id, due_on=date(2026, 11, 20))
+    with at(TUESDAY):
+        review, _created = build_review()
+    [item] = review.items
+    url = f"/reviews/{review.id}/meeting?item=1"
+    with at(TUESDAY + timedelta(minutes=10)):
+        client = login_as("crisis_team")
+        before = client.get(url).get_data(as_text=True)
+        decided = form_post(client, f"/reviews/{review.id}/items/{item.id}/decision",
+                            {"decision": "change_score", "likelihood": "2", "impact": "4"}, page_url=url)
+        after = client.get(url).get_data(as_text=True)
+
+    def changes(page):
+        return page[page.index('data-testid="changes"'):page.index("<h2>Actions</h2>")]
+
+    assert "Score and status unchanged: residual 4×4, open." in changes(before)
+    assert decided.status_code == 302
+    assert "Then residual 4×4 (high, open) → now 2×4 (medium, open)." in changes(after)
+    assert "unchanged" not in changes(after)
 
 
 def test_a_refused_decision_is_shown_next_to_its_field(review, login_as):

@@ -103,6 +103,61 @@ def test_the_trend_counts_live_risks_by_level_each_week(app, make_risk, make_use
                              {"low": 1}, {"low": 1}]
 
 
+def trend_table(page: str) -> list[tuple[str, ...]]:
+    """The trend's "As a table" rows: (week label, critical, high, medium, low, total)."""
+    figure = page[page.index('data-testid="trend"'):page.index("</figure>")]
+    return [(label, *re.findall(r"<td>(\d+)</td>", cells))
+            for label, cells in re.findall(r"<tr><td>(\d\d \w{3})</td>((?:<td>\d+</td>)+)</tr>", figure)]
+
+
+def test_the_register_page_draws_the_trend_of_risks_opened_rescored_and_closed_over_the_weeks(app, make_risk,
+                                                                                              make_user, at,
+                                                                                              login_as):
+    approver = make_user("admin")
+
+    def weeks_ago(weeks: int, hours: int = 0) -> datetime:
+        return TUESDAY - timedelta(weeks=weeks, hours=hours)
+
+    with at(weeks_ago(10)):
+        medium = make_risk(title="Medium, closed four weeks ago", likelihood=3, impact=3)
+    with at(weeks_ago(7)):
+        critical = make_risk(title="Critical, then low", likelihood=5, impact=5)
+    with at(weeks_ago(4)):
+        workflow.change_status(medium, transition="close", actor=approver, reason="Fixed")
+    with at(weeks_ago(3)):
+        high = make_risk(title="High, then accepted", likelihood=3, impact=4)
+    with at(weeks_ago(2)):
+        services.update_risk(critical, **{**services.risk_fields(critical), "likelihood": 1, "impact": 1})
+    with at(weeks_ago(1)):
+        workflow.change_status(high, transition="accept", actor=approver, reason="Tolerable",
+                               expires_on=TUESDAY.date() + timedelta(days=30))
+    with at(weeks_ago(0, hours=2)):
+        make_risk(title="Low, new today", likelihood=1, impact=1)
+
+    with at(TUESDAY):
+        page = login_as("executive").get("/risks").get_data(as_text=True)
+
+    # Each week's start (Monday 00:00 in Los Angeles) counts the risks live then; the last column is now.
+    assert trend_table(page) == [
+        ("07 Sep", "0", "0", "0", "0", "0"),
+        ("14 Sep", "0", "0", "1", "0", "1"),
+        ("21 Sep", "0", "0", "1", "0", "1"),
+        ("28 Sep", "0", "0", "1", "0", "1"),
+        ("05 Oct", "1", "0", "1", "0", "2"),
+        ("12 Oct", "1", "0", "1", "0", "2"),
+        ("19 Oct", "1", "0", "1", "0", "2"),
+        ("26 Oct", "1", "0", "0", "0", "1"),
+        ("02 Nov", "1", "1", "0", "0", "2"),
+        ("09 Nov", "0", "1", "0", "1", "2"),
+        ("16 Nov", "0", "1", "0", "1", "2"),
+        ("17 Nov", "0", "1", "0", "2", "3"),
+    ]
+    chart = page[page.index('data-testid="trend"'):page.index("<details>", page.index('data-testid="trend"'))]
+    assert re.findall(r'class="total">(\d+)</text>', chart) == ["0", "1", "1", "1", "2", "2", "2", "1", "2", "2",
+                                                                 "2", "3"]
+    assert chart.count("<title>1 critical</title>") == 5 and chart.count("<title>2 low</title>") == 1
+
+
 def test_past_weeks_are_counted_once_and_kept(app, make_risk, at):
     with at(TUESDAY - timedelta(weeks=2)):
         make_risk(likelihood=5, impact=5)
