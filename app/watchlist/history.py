@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, delete, func, select
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.timeutil import utcnow
@@ -19,6 +20,43 @@ def list_runs(job: Job, *, page: int = 1, per_page: int = 50) -> tuple[list[JobR
     runs = db.session.scalars(select(JobRun).where(JobRun.job_id == job.id).order_by(JobRun.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).all()
     return list(runs), total
+
+
+def last_runs(jobs: list[Job]) -> dict[int, JobRun]:
+    """Each job's last run (Job.last_run_id) by job id, in one query; a job without one (or whose run was pruned)
+    is left out. The logs stay unread: a list page has no use for up to 10 kB per job."""
+    ids = [job.last_run_id for job in jobs if job.last_run_id is not None]
+    if not ids:
+        return {}
+    runs = db.session.scalars(select(JobRun).where(JobRun.id.in_(ids)).options(defer(JobRun.log)))
+    return {run.job_id: run for run in runs}
+
+
+def short_duration(seconds: float) -> str:
+    """252 -> "4m 12s", 3725 -> "1h 2m", 42 -> "42s": the two largest units, for a table cell."""
+    seconds = max(int(round(seconds)), 0)
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    units = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+    largest = next((i for i, (value, _unit) in enumerate(units) if value), len(units) - 1)
+    return " ".join(f"{value}{unit}" for value, unit in units[largest:largest + 2] if value) or "0s"
+
+
+def describe_run(run: JobRun, now: datetime) -> str:
+    """A run's outcome and how long it took (or has been going) in a few words: "ok in 4m 12s", "running 3m"."""
+    took = short_duration(run.duration_seconds) if run.duration_seconds is not None else None
+    going = short_duration((now - run.started_at).total_seconds()) if run.started_at is not None else None
+    if run.outcome == RunOutcome.SUCCESS:
+        return f"ok in {took}" if took else "ok"
+    if run.outcome == RunOutcome.FAILED:
+        exit_code = f" (exit {run.exit_code})" if run.exit_code else ""
+        return f"failed{exit_code}" + (f" after {took}" if took else "")
+    if run.outcome == RunOutcome.RUNNING:
+        return f"running {going}" if going else "running"
+    if run.outcome == RunOutcome.TOO_SLOW:  # still running past its maximum duration
+        return f"too slow: running {going}" if going else "too slow"
+    return "abandoned"
 
 
 def timeline(job: Job, *, since: datetime, limit: int = 200) -> list[JobEvent]:

@@ -36,9 +36,12 @@ def index():
                "state": request.args.get("state") if request.args.get("state") in STATES else None}
     jobs, total = services.list_jobs(**filters, page=page, per_page=per_page)
     now = utcnow()
+    last_runs = history.last_runs(jobs)
     return render_template("watchlist/index.html", jobs=jobs, total=total, page=page, per_page=per_page,
                            filters=filters, apps=services.list_apps(), owners=services.job_owners(), states=STATES,
                            next_expected={job.id: services.next_expected(job, now) for job in jobs},
+                           last_run={job_id: (run.outcome, history.describe_run(run, now))
+                                     for job_id, run in last_runs.items()},
                            in_zone=to_zone, args={k: v for k, v in filters.items() if v is not None})
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from app.oncall.rotation import (ADD, DAILY, HOURLY, REPLACE, WEEKLY, LayerSpec, OverrideSpec, RotationSpec,
+from app.oncall.rotation import (ADD, CUSTOM, DAILY, HOURLY, REPLACE, WEEKLY, LayerSpec, OverrideSpec, RotationSpec,
                                  ScheduleSpec, gaps, on_call, resolve_local, shifts_of, timeline)
 from app.timeutil import UTC
 
@@ -124,6 +124,35 @@ def test_an_hourly_rotation_hands_off_twenty_five_times_on_the_long_day():
 
     # Local 2026-11-01 runs from 07:00 UTC to 08:00 UTC the next day: 25 hours, 25 hand-offs.
     assert len(rotation.handoffs_between(utc(2026, 11, 1, 7), utc(2026, 11, 2, 8))) == 25
+
+
+# Every 36 hours from Friday 2026-10-30 09:00 PDT (16:00 UTC), A then B then C, across Los Angeles' fall back:
+# hand-offs at 10-30 16:00, 11-01 04:00, 11-02 16:00, 11-04 04:00, 11-05 16:00 UTC. Elapsed time, so the wall clock
+# drifts an hour after the change (the third hand-off is 08:00 PST, not 09:00).
+CUSTOM_36H = RotationSpec(LA, datetime(2026, 10, 30, 9), CUSTOM, 36, (A, B, C))
+
+
+@pytest.mark.parametrize("at, expected", [
+    (utc(2026, 10, 30, 15, 59, 59), None),  # before the first hand-off
+    (utc(2026, 10, 30, 16), A),
+    (utc(2026, 11, 1, 3, 59, 59), A),
+    (utc(2026, 11, 1, 4), B),  # Saturday 21:00 PDT
+    (utc(2026, 11, 1, 9, 30), B),  # the second 01:30 (PST) changes nothing
+    (utc(2026, 11, 2, 15, 59, 59), B),
+    (utc(2026, 11, 2, 16), C),  # 08:00 PST: 36 elapsed hours (a wall-clock rule would wait until 09:00 PST)
+    (utc(2026, 11, 2, 16, 59, 59), C),
+    (utc(2026, 11, 4, 3, 59, 59), C),
+    (utc(2026, 11, 4, 4), A),  # the list wraps
+    (utc(2026, 11, 5, 16), B),
+], ids=lambda value: value.isoformat() if isinstance(value, datetime) else None)
+def test_a_custom_rotation_hands_off_every_36_elapsed_hours_across_a_dst_change(at, expected):
+    assert CUSTOM_36H.member_at(at) == expected
+
+
+def test_a_custom_rotations_hand_offs_are_exactly_its_length_apart_across_a_dst_change():
+    handoffs = CUSTOM_36H.handoffs_between(utc(2026, 10, 30), utc(2026, 11, 6))
+
+    assert handoffs == [utc(2026, 10, 30, 16) + k * timedelta(hours=36) for k in range(5)]
 
 
 def test_before_a_rotation_starts_nobody_is_on_it():

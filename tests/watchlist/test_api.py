@@ -195,3 +195,73 @@ def test_an_import_with_unknown_columns_is_refused(api_as, clock):
     response = api_as("admin").post(f"{URL}/jobs/import", json={"csv": "app,name,schedule_kind,colour\n"})
 
     assert response.status_code == 422 and "colour" in response.get_json()["fields"]["csv"]
+
+
+# --- one app: get and patch --------------------------------------------------------------------------------------
+
+def test_getting_one_app_answers_all_its_fields_with_its_jobs(api_as, make_user, erp, clock):
+    owner = make_user("crisis_team", name="Olga Owner")
+    admin = api_as("admin")
+    admin.patch(f"{URL}/apps/{erp['id']}", json={"owner_id": owner.id, "description": "General ledger",
+                                                 "runbook_url": "/runbooks/erp"})
+    job_id = admin.post(f"{URL}/jobs", json=job_body(erp["id"])).get_json()["id"]
+
+    response = api_as("executive").get(f"{URL}/apps/{erp['id']}")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"id": erp["id"], "name": "ERP", "description": "General ledger",
+                                   "owner_id": owner.id, "criticality": "critical", "rto_minutes": 240,
+                                   "rpo_minutes": 60, "runbook_url": "/runbooks/erp", "job_ids": [job_id]}
+
+
+def test_getting_an_app_that_does_not_exist_is_a_404(api_as, clock):
+    assert api_as("responder").get(f"{URL}/apps/999").status_code == 404
+
+
+def test_patching_an_app_saves_the_change_and_keeps_what_it_leaves_out(api_as, erp, clock):
+    response = api_as("crisis_team").patch(f"{URL}/apps/{erp['id']}", json={"rto_minutes": 120,
+                                                                            "criticality": "high"})
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["rto_minutes"], body["criticality"], body["rpo_minutes"], body["name"]) == (120, "high", 60, "ERP")
+    db.session.expire_all()
+    saved = db.session.get(WatchedApp, erp["id"])
+    assert (saved.rto_minutes, saved.criticality, saved.rpo_minutes, saved.name) == (120, "high", 60, "ERP")
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"criticality": "urgent"}, "criticality"),
+    ({"rto_minutes": -5}, "rto_minutes"),
+    ({"rpo_minutes": "an hour"}, "rpo_minutes"),
+    ({"name": ""}, "name"),
+    ({"owner_id": 999}, "owner_id"),
+    ({"colour": "red"}, "colour"),
+])
+def test_patching_an_app_with_a_bad_field_is_a_422_naming_it_and_changes_nothing(api_as, erp, change, field,
+                                                                                 clock):
+    response = api_as("admin").patch(f"{URL}/apps/{erp['id']}", json={"rto_minutes": 5, **change})
+
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["fields"]
+    db.session.expire_all()
+    assert db.session.get(WatchedApp, erp["id"]).rto_minutes == 240
+
+
+def test_patching_a_name_another_app_has_is_a_409(api_as, erp, clock):
+    admin = api_as("admin")
+    other = admin.post(f"{URL}/apps", json={"name": "CRM"}).get_json()
+
+    response = admin.patch(f"{URL}/apps/{other['id']}", json={"name": "ERP"})
+
+    assert response.status_code == 409 and "name" in response.get_json()["fields"]
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_a_reader_may_get_an_app_but_not_patch_it(api_as, erp, role, clock):
+    reader = api_as(role)
+
+    assert reader.get(f"{URL}/apps/{erp['id']}").status_code == 200
+    assert reader.patch(f"{URL}/apps/{erp['id']}", json={"rto_minutes": 1}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(WatchedApp, erp["id"]).rto_minutes == 240
