@@ -2,6 +2,7 @@
 the replication point, sign-off, and findings. Everyone reads; the same services as the pages decide the rest."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import jsonify, request
@@ -14,8 +15,9 @@ from app.api.support import load_form
 from app.auth.roles import EDITORS, EVERYONE
 from app.drtests import evidence, exercises, execution, findings, templates
 from app.drtests.exercises import EXECUTORS
-from app.drtests.forms import (CompleteForm, EscalateForm, ExerciseForm, FindingForm, FindingStatusForm, LinkForm,
-                               ReplicationForm, SkipForm, StepForm, TemplateForm, VersionForm)
+from app.drtests.forms import (CompleteForm, EscalateForm, ExerciseEditForm, ExerciseForm, FindingForm,
+                               FindingStatusForm, LinkForm, ReplicationForm, SkipForm, StepForm, TemplateForm,
+                               VersionForm)
 from app.drtests.models import DrExercise, DrTemplate, ExerciseStep, Finding
 from app.drtests.results import figures
 from app.extensions import db
@@ -159,6 +161,29 @@ def create_dr_exercise():
     template = templates.get_template(values.pop("template_id"))
     values["scheduled_for"] = as_utc(values["scheduled_for"])
     return jsonify(exercise_json(exercises.schedule_exercise(template=template, **values))), 201
+
+
+@bp.patch("/drtests/exercises/<int:exercise_id>")
+@allow(EDITORS)
+@api_doc("Reschedule an exercise or change its type, name, owner or participants (409 once a step started); "
+         "fields left out keep their value", request=ExerciseEditForm, response=EXERCISE_SCHEMA, tag=TAG)
+def update_dr_exercise(exercise_id: int):
+    item = exercises.get_exercise(exercise_id)
+    current = {"kind": item.kind.value, "name": item.name, "scheduled_for": item.scheduled_for,
+               "fiscal_year": item.fiscal_year, "quarter": item.quarter, "owner_id": item.owner_id,
+               "participant_ids": [p.user_id for p in item.participants]}
+    values = form_values(load_form(ExerciseEditForm, obj=SimpleNamespace(**current), partial=True))
+    values["scheduled_for"] = as_utc(values["scheduled_for"])
+    return jsonify(exercise_json(exercises.update_exercise(item, **values)))
+
+
+@bp.delete("/drtests/exercises/<int:exercise_id>")
+@allow(EDITORS)
+@api_doc("Cancel (remove) an exercise that has not started; 409 once a step started", response={"type": "object"},
+         tag=TAG)
+def cancel_dr_exercise(exercise_id: int):
+    exercises.cancel_exercise(exercises.get_exercise(exercise_id))
+    return jsonify({"deleted": exercise_id})
 
 
 @bp.get("/drtests/exercises/<int:exercise_id>")

@@ -14,8 +14,8 @@ from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
 from app.drtests import evidence, exercises, execution, templates
 from app.drtests.exercises import EXECUTORS
-from app.drtests.forms import (CompleteForm, EvidenceForm, ExerciseForm, FindingForm, NotesForm, ReplicationForm,
-                               SkipForm, VersionForm)
+from app.drtests.forms import (CompleteForm, EvidenceForm, ExerciseEditForm, ExerciseForm, FindingForm, NotesForm,
+                               ReplicationForm, SkipForm, VersionForm)
 from app.drtests.report import exercise_markdown, report_context
 from app.drtests.views import bp
 from app.errors import DomainError
@@ -57,9 +57,49 @@ def exercise(exercise_id: int):
     return render_template("drtests/exercise.html", **report_context(item, now=utcnow()),
                            can_execute=exercises.can_execute(item, current_user),
                            can_sign=exercises.can_sign(item, current_user),
+                           plan_open=not exercises.has_started(item),
                            complete_form=CompleteForm(formdata=None), finding_form=FindingForm(formdata=None),
                            replication_form=ReplicationForm(formdata=None),
                            blocked={s.id: execution.blocking_steps(s) for s in item.steps})
+
+
+@bp.route("/exercises/<int:exercise_id>/edit", methods=["GET", "POST"])
+@allow(EDITORS)
+def edit_exercise(exercise_id: int):
+    """Reschedule or change who takes part, until the first step starts; the page says so after that."""
+    item = exercises.get_exercise(exercise_id)
+    form = ExerciseEditForm(data={"kind": item.kind.value, "name": item.name, "scheduled_for": item.scheduled_for,
+                                  "fiscal_year": item.fiscal_year, "quarter": item.quarter, "owner_id": item.owner_id,
+                                  "participant_ids": [p.user_id for p in item.participants],
+                                  "version": item.version})
+    if form.validate_on_submit():
+        values = form_values(form)
+        try:
+            values["scheduled_for"] = as_utc(values["scheduled_for"])
+            exercises.update_exercise(item, **values)
+        except DomainError as error:
+            if error.field == "version":  # the field is hidden: say it at the top
+                flash(error.message, "error")
+            apply_domain_error(form, error)
+        else:
+            flash(f"{item.name} saved.", "success")
+            return redirect(url_for("drtests.exercise", exercise_id=item.id))
+    return render_template("drtests/exercise_form.html", form=form, exercise=item,
+                           started=exercises.has_started(item)), 422 if form.errors else 200
+
+
+@bp.route("/exercises/<int:exercise_id>/delete", methods=["POST"])
+@allow(EDITORS)
+def cancel_exercise(exercise_id: int):
+    item = exercises.get_exercise(exercise_id)
+    form = VersionForm()
+    try:
+        exercises.cancel_exercise(item, version=form.version.data if form.validate_on_submit() else None)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("drtests.exercise", exercise_id=exercise_id))
+    flash("Exercise cancelled and removed.", "success")
+    return redirect(url_for("drtests.index"))
 
 
 def _back(exercise_id: int, position: int | None = None):

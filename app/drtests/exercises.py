@@ -40,6 +40,16 @@ def _people(ids: list[int] | None) -> list[User]:
     return people
 
 
+def _quarter_of(scheduled_for: datetime, fiscal_year: int | None, quarter: int | None):
+    """The quarter named, or else the one the date falls in."""
+    if fiscal_year is None or quarter is None:
+        return quarter_for(scheduled_for.date())
+    try:
+        return fiscal_quarter(fiscal_year, quarter, quarter_for(scheduled_for.date()).start_month)
+    except ValueError as error:
+        raise Invalid(str(error), field="quarter") from error
+
+
 def schedule_exercise(*, template: DrTemplate, kind: str | ExerciseKind, scheduled_for: datetime,
                       owner_id: int | None, participant_ids: list[int] | None = None, name: str = "",
                       fiscal_year: int | None = None, quarter: int | None = None) -> DrExercise:
@@ -48,13 +58,7 @@ def schedule_exercise(*, template: DrTemplate, kind: str | ExerciseKind, schedul
         raise Invalid("This template has no steps yet.", field="template_id")
     if owner_id is not None and db.session.get(User, owner_id) is None:
         raise Invalid("No such user.", field="owner_id")
-    if fiscal_year is None or quarter is None:
-        fq = quarter_for(scheduled_for.date())
-    else:
-        try:
-            fq = fiscal_quarter(fiscal_year, quarter, quarter_for(scheduled_for.date()).start_month)
-        except ValueError as error:
-            raise Invalid(str(error), field="quarter") from error
+    fq = _quarter_of(scheduled_for, fiscal_year, quarter)
     exercise = DrExercise(template_id=template.id, template_version=template.version,
                           name=(name or "").strip() or f"{template.name} {fq.label}", systems=template.systems,
                           kind=ExerciseKind(kind), fiscal_year=fq.fiscal_year, quarter=fq.quarter,
@@ -71,6 +75,46 @@ def schedule_exercise(*, template: DrTemplate, kind: str | ExerciseKind, schedul
     db.session.add(exercise)
     db.session.commit()
     return exercise
+
+
+def has_started(exercise: DrExercise) -> bool:
+    return exercise.started_at is not None or any(step.state != StepState.PENDING for step in exercise.steps)
+
+
+def _check_plan_open(exercise: DrExercise) -> None:
+    if has_started(exercise):
+        raise Conflict("This exercise has started: its plan no longer changes (its record is the evidence).")
+
+
+def update_exercise(exercise: DrExercise, *, kind: str | ExerciseKind, scheduled_for: datetime,
+                    owner_id: int | None, participant_ids: list[int] | None = None, name: str = "",
+                    fiscal_year: int | None = None, quarter: int | None = None,
+                    version: int | None = None) -> DrExercise:
+    """Reschedule an exercise, or change its type, name, owner or participants, until its first step starts.
+
+    The steps and targets stay those copied from the template when it was scheduled."""
+    _check_plan_open(exercise)
+    check_version(exercise, version, "The exercise")
+    if owner_id is not None and db.session.get(User, owner_id) is None:
+        raise Invalid("No such user.", field="owner_id")
+    fq = _quarter_of(scheduled_for, fiscal_year, quarter)
+    people = _people(participant_ids)
+    exercise.kind, exercise.scheduled_for, exercise.owner_id = ExerciseKind(kind), scheduled_for, owner_id
+    exercise.fiscal_year, exercise.quarter = fq.fiscal_year, fq.quarter
+    exercise.name = (name or "").strip() or exercise.name
+    exercise.participants[:] = [p for p in exercise.participants if p.user_id in {x.id for x in people}]
+    kept = {p.user_id for p in exercise.participants}
+    exercise.participants.extend(ExerciseParticipant(user_id=x.id) for x in people if x.id not in kept)
+    db.session.commit()  # the mapper's version counter goes up: pages read before this are stale
+    return exercise
+
+
+def cancel_exercise(exercise: DrExercise, *, version: int | None = None) -> None:
+    """Remove an exercise that has not started (called off or scheduled by mistake), with its findings."""
+    _check_plan_open(exercise)
+    check_version(exercise, version, "The exercise")
+    db.session.delete(exercise)
+    db.session.commit()
 
 
 def check_not_frozen(exercise: DrExercise) -> None:

@@ -83,6 +83,12 @@ class ExerciseForm(PeopleChoicesForm):
         self.participant_ids.choices = [c for c in self.participant_ids.choices if c.value != ""]
 
 
+class ExerciseEditForm(ExerciseForm):
+    """Rescheduling: everything but the template (the steps were copied when it was scheduled)."""
+    template_id = None
+    version = _version()
+
+
 class VersionForm(FlaskForm):
     version = _version()
 

@@ -71,7 +71,8 @@ def remind_participants() -> dict[str, int]:
         if exercise.owner is not None:
             people.setdefault(exercise.owner.id, exercise.owner)
         for person in people.values():
-            key = f"exercise:{exercise.id}"
+            # Keyed by the start time too: a rescheduled exercise is announced again for its new date.
+            key = f"exercise:{exercise.id}:{exercise.scheduled_for:%Y-%m-%dT%H:%M}"
             if not person.active or _already(REMINDER, key, person.id):
                 summary["already"] += person.active
                 continue
