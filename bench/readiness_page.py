@@ -4,7 +4,8 @@ data set of the other benchmarks (10,000 risks with history and actions, 10,000 
 Fills a fresh database (SQLite by default, or PostgreSQL with --backend postgresql, created on 127.0.0.1:5432 and
 dropped at the end) with bench/risks_register.py's and bench/watchlist_pings.py's own fillers, marks 1% of runs
 failed and 1% of jobs down, runs ANALYZE on PostgreSQL, then times each page in-process (the median of
---requests calls) and counts its SQL statements. Run: `.venv/bin/python bench/readiness_page.py [--backend postgresql]`.
+--requests calls) and counts its SQL statements. The baseline, timed the same way in the same run, is the bare Flask
+endpoint of bench/bare_app.py through its own test client. Run: `.venv/bin/python bench/readiness_page.py [--backend postgresql]`.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event, update  # noqa: E402
 
 from bench import risks_register, watchlist_pings  # noqa: E402
+from bench.bare_app import app as bare_app  # noqa: E402
 
 
 def main() -> None:
@@ -67,16 +69,26 @@ def run(url: str, args) -> None:
         client.post("/login", data={"email": "admin@bench.example", "password": risks_register.PASSWORD})
         bearer = {"Authorization": f"Bearer {token(app)}"}
         print(f"{db.engine.dialect.name}: {args.risks:,} risks, {args.jobs:,} jobs, {args.runs:,} runs")
+        baseline = statistics.median(time_requests(bare_app.test_client(), "/bare", {}, args.requests))
+        print(f"  {'bare Flask /bare':<20} median {baseline * 1000:7.2f} ms")
         for path in ("/readiness", "/api/v1/readiness"):
-            samples = []
-            for _ in range(args.requests):
-                statements["n"] = 0
-                started = time.perf_counter()
-                response = client.get(path, headers=bearer if path.startswith("/api/") else {})
-                samples.append(time.perf_counter() - started)
-                assert response.status_code == 200, (path, response.status_code)
-            print(f"  {path:<20} median {statistics.median(samples) * 1000:7.1f} ms   "
-                  f"p95 {sorted(samples)[int(len(samples) * .95) - 1] * 1000:7.1f} ms   {statements['n']} SQL statements")
+            statements["n"] = 0
+            samples = time_requests(client, path, bearer if path.startswith("/api/") else {}, args.requests)
+            median = statistics.median(samples)
+            print(f"  {path:<20} median {median * 1000:7.1f} ms   "
+                  f"p95 {sorted(samples)[int(len(samples) * .95) - 1] * 1000:7.1f} ms   "
+                  f"{statements['n'] // args.requests} SQL statements   {median / baseline:,.0f}x the bare endpoint")
+
+
+def time_requests(client, path: str, headers: dict, count: int) -> list[float]:
+    """Seconds each of `count` GETs of `path` took, in-process; every one must answer 200."""
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, response.status_code)
+    return samples
 
 
 _TOKEN: dict[str, str] = {}
