@@ -16,8 +16,8 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.drtests import evidence, exercises, execution, findings, templates
 from app.drtests.exercises import EXECUTORS
 from app.drtests.forms import (CompleteForm, EscalateForm, ExerciseEditForm, ExerciseForm, FindingForm,
-                               FindingStatusForm, LinkForm, ReplicationForm, SkipForm, StepForm, TemplateForm,
-                               VersionForm)
+                               FindingStatusForm, LinkForm, ReplicationForm, SkipForm, StepForm, StepMoveForm,
+                               TemplateForm, VersionForm)
 from app.drtests.models import DrExercise, DrTemplate, ExerciseStep, Finding
 from app.drtests.results import figures
 from app.extensions import db
@@ -141,6 +141,16 @@ def add_dr_template_step(template_id: int):
     form = load_form(StepForm)
     templates.add_step(template, **form_values(form))
     return jsonify(template_json(template)), 201
+
+
+@bp.post("/drtests/templates/<int:template_id>/steps/<int:step_id>/move")
+@allow(EDITORS)
+@api_doc("Swap a step with the one above or below (409 when it would come before a step it depends on)",
+         request=StepMoveForm, response=TEMPLATE_SCHEMA, tag=TAG)
+def move_dr_template_step(template_id: int, step_id: int):
+    template = templates.get_template(template_id)
+    templates.move_step(templates.get_step(template, step_id), direction=load_form(StepMoveForm).direction.data)
+    return jsonify(template_json(template))
 
 
 @bp.get("/drtests/exercises")

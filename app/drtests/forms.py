@@ -89,6 +89,11 @@ class ExerciseEditForm(ExerciseForm):
     version = _version()
 
 
+class StepMoveForm(FlaskForm):
+    direction = SelectField("Direction", choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")],
+                            validators=[DataRequired()])
+
+
 class VersionForm(FlaskForm):
     version = _version()
 

@@ -134,6 +134,36 @@ def delete_step(step: DrTemplateStep) -> None:
     db.session.commit()
 
 
+def move_step(step: DrTemplateStep, *, direction: str) -> DrTemplateStep:
+    """Swap a step with the one above ("up") or below ("down"); dependencies follow the steps they name.
+
+    A step never moves above a step it depends on: the order would then contradict the dependency."""
+    if direction not in ("up", "down"):
+        raise Invalid("Choose up or down.", field="direction")
+    template = step.template
+    other_position = step.position - 1 if direction == "up" else step.position + 1
+    other = next((s for s in template.steps if s.position == other_position), None)
+    if other is None:
+        raise Conflict(f"Step {step.position} is already the {'first' if direction == 'up' else 'last'}.")
+    upper, lower = (other, step) if direction == "up" else (step, other)
+    if upper.position in lower.dependency_positions:
+        raise Conflict(f"Step {lower.position} ({lower.title}) depends on step {upper.position} ({upper.title}); "
+                       f"it cannot come before it.", field="direction")
+    a, b = upper.position, lower.position
+    upper.position = 0  # park it: the (template, position) unique key holds at every flush
+    db.session.flush()
+    lower.position = a
+    db.session.flush()
+    upper.position = b
+    swap = {a: b, b: a}
+    for each in template.steps:
+        each.depends_on = ",".join(str(n) for n in sorted(swap.get(n, n) for n in each.dependency_positions))
+    template.steps.sort(key=lambda s: s.position)
+    template.version += 1
+    db.session.commit()
+    return step
+
+
 def delete_template(template: DrTemplate) -> None:
     """Delete a template; exercises run from it keep their own copy of the steps."""
     db.session.delete(template)

@@ -4,7 +4,7 @@ Everyone reads; the crisis team and admins edit templates and schedule exercises
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.access import allow
@@ -143,6 +143,20 @@ def delete_step(template_id: int, step_id: int):
     else:
         flash(f"Step deleted; the template is now version {item.version}.", "success")
     return redirect(url_for("drtests.template", template_id=item.id))
+
+
+@bp.route("/templates/<int:template_id>/steps/<int:step_id>/move", methods=["POST"])
+@allow(EDITORS)
+def move_step(template_id: int, step_id: int):
+    item = templates.get_template(template_id)
+    step = templates.get_step(item, step_id)
+    try:
+        templates.move_step(step, direction=request.form.get("direction", ""))
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{step.title} is now step {step.position}; the template is now version {item.version}.", "success")
+    return redirect(url_for("drtests.template", template_id=item.id, _anchor=f"step-{step.position}"), 303)
 
 
 from app.drtests import continuity_views, exercise_views, finding_views  # noqa: E402,F401  (add routes to bp)
