@@ -15,8 +15,9 @@ from app.api.support import load_form
 from app.auth.roles import EDITORS, EVERYONE
 from app.calendar.services import fiscal_start_month, quarter_for
 from app.errors import Forbidden
+from app.forms_common import form_values
 from app.readiness import checklist, lessons
-from app.readiness.forms import ItemStatusForm, LessonForm
+from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm
 from app.readiness.models import TRACK_LABELS, ChecklistItem, Lesson, Track
 from app.readiness.score import compute_readiness, weights
 from app.readiness.snapshots import quarter_trend
@@ -160,3 +161,13 @@ def post_lesson():
                                 learned_in=checklist.parse_quarter(form.learned_in.data, start),
                                 target=checklist.parse_quarter(form.target_quarter.data, start))
     return jsonify(lesson_json(lesson)), 201
+
+
+@bp.patch("/readiness/lessons/<int:lesson_id>")
+@allow(EDITORS)
+@api_doc("Reword an open lesson or change its owner (409 once closed); its open checklist items follow; fields "
+         "left out keep their value", request=LessonEditForm, response=LESSON_SCHEMA, tag="readiness")
+def patch_lesson(lesson_id: int):
+    lesson = lessons.get_lesson(lesson_id)
+    form = load_form(LessonEditForm, obj=lesson, partial=True)
+    return jsonify(lesson_json(lessons.update_lesson(lesson, **form_values(form))))

@@ -36,6 +36,12 @@ class TemplateItemForm(FlaskForm):
     active = BooleanField("Active (copied into new quarters)", default=True)
 
 
+class LessonEditForm(FlaskForm):
+    title = StringField("Lesson", validators=[DataRequired(), Length(max=200)])
+    recommendation = TextAreaField("Recommendation", validators=[DataRequired(), Length(max=5000)])
+    owner_id = SelectField("Owner", coerce=optional_int, choices=[], validate_choice=False, validators=[Optional()])
+
+
 class LessonForm(FlaskForm):
     title = StringField("Lesson", validators=[DataRequired(), Length(max=200)])
     recommendation = TextAreaField("Recommendation", validators=[DataRequired(), Length(max=5000)])

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.readiness.checklist import is_instantiated, item_for_lesson
-from app.readiness.models import ChecklistItem, Lesson
+from app.readiness.models import ChecklistItem, ItemStatus, Lesson
 from app.timeutil import FiscalQuarter
 
 
@@ -34,17 +34,21 @@ def items_by_lesson(lessons: list[Lesson]) -> dict[int, list[ChecklistItem]]:
     return found
 
 
-def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned_in: FiscalQuarter,
-               target: FiscalQuarter) -> Lesson:
-    """Record an open lesson; if the target quarter's checklist already exists, the lesson joins it now."""
+def _check_words_and_owner(title: str, recommendation: str, owner_id: int | None) -> None:
     if not title.strip():
         raise Invalid("Give the lesson a title.", "title")
     if not recommendation.strip():
         raise Invalid("Write the recommendation.", "recommendation")
-    if (target.fiscal_year, target.quarter) <= (learned_in.fiscal_year, learned_in.quarter):
-        raise Invalid("The target quarter must come after the quarter it was learned in.", "target_quarter")
     if owner_id is not None and db.session.get(User, owner_id) is None:
         raise Invalid("No such person.", "owner_id")
+
+
+def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned_in: FiscalQuarter,
+               target: FiscalQuarter) -> Lesson:
+    """Record an open lesson; if the target quarter's checklist already exists, the lesson joins it now."""
+    _check_words_and_owner(title, recommendation, owner_id)
+    if (target.fiscal_year, target.quarter) <= (learned_in.fiscal_year, learned_in.quarter):
+        raise Invalid("The target quarter must come after the quarter it was learned in.", "target_quarter")
     lesson = Lesson(title=title.strip(), recommendation=recommendation.strip(), owner_id=owner_id,
                     from_fiscal_year=learned_in.fiscal_year, from_quarter=learned_in.quarter,
                     target_fiscal_year=target.fiscal_year, target_quarter=target.quarter, status="open")
@@ -53,5 +57,23 @@ def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned
     if is_instantiated(target):
         db.session.refresh(lesson)  # loads the owner for the item's due date
         db.session.add(item_for_lesson(target, lesson))
+    db.session.commit()
+    return lesson
+
+
+def update_lesson(lesson: Lesson, *, title: str, recommendation: str, owner_id: int | None) -> Lesson:
+    """Reword an open lesson or give it another owner; its checklist items still open follow (title, owner).
+
+    Its quarters stay: the items already made for them are the record of where it was carried."""
+    if not lesson.is_open:
+        raise Conflict("A closed lesson is part of the record; record a new one instead.")
+    _check_words_and_owner(title, recommendation, owner_id)
+    lesson.title, lesson.recommendation, lesson.owner_id = title.strip(), recommendation.strip(), owner_id
+    open_items = db.session.scalars(select(ChecklistItem).where(
+        ChecklistItem.lesson_id == lesson.id,
+        ChecklistItem.status.in_((ItemStatus.TODO.value, ItemStatus.DOING.value))))
+    for item in open_items:
+        item.title = f"Lesson: {lesson.title}"[:200]
+        item.owner_id, item.owner_role = owner_id, "" if owner_id else "Crisis team"
     db.session.commit()
     return lesson

@@ -16,9 +16,10 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.calendar.services import fiscal_start_month, list_regions, quarter_for, quarter_overview
 from app.errors import DomainError
 from app.extensions import db
+from app.forms_common import form_values
 from app.readiness import checklist, lessons
 from app.readiness.models import TRACK_LABELS
-from app.readiness.forms import ItemStatusForm, LessonForm, TemplateItemForm
+from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
 from app.readiness.page import open_alerts, top_risks, what_to_chase
 from app.readiness.score import compute_readiness, weights
 from app.readiness.snapshots import quarter_trend
@@ -182,3 +183,21 @@ def new_lesson():
             flash("Lesson recorded; it joins the target quarter's checklist.", "success")
             return redirect(url_for("readiness.lessons"))
     return _render_lessons(form, status=422)
+
+
+@bp.route("/readiness/lessons/<int:lesson_id>/edit", methods=["GET", "POST"])
+@allow(EDITORS)
+def edit_lesson(lesson_id: int):
+    lesson = lessons.get_lesson(lesson_id)
+    form = LessonEditForm(obj=lesson)
+    form.owner_id.choices = _people_choices("— crisis team —")
+    if lesson.is_open and form.validate_on_submit():
+        try:
+            lessons.update_lesson(lesson, **form_values(form))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            flash("Lesson saved; its open checklist items follow.", "success")
+            return redirect(url_for("readiness.lessons", _anchor=f"lesson-{lesson.id}"))
+    return render_template("readiness/lesson_form.html", form=form, lesson=lesson), 422 if form.errors else 200

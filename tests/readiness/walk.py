@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.calendar.services import quarter_for
-from app.readiness import checklist
+from app.readiness import checklist, lessons
 from app.timeutil import utcnow
 
 
@@ -12,4 +12,6 @@ def walk_readiness_values(owner) -> dict[str, int]:
     quarter = quarter_for(utcnow().date())
     checklist.instantiate_quarter(quarter=quarter, by="walk")
     item = checklist.quarter_items(quarter)[0]
-    return {"template_line_id": line.id, "checklist_item_id": item.id}
+    lesson = lessons.add_lesson(title="Walk lesson", recommendation="Walk it", owner_id=owner.id,
+                                learned_in=quarter.previous(), target=quarter.next())
+    return {"template_line_id": line.id, "checklist_item_id": item.id, "lesson_id": lesson.id}
