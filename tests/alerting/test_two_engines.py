@@ -41,6 +41,7 @@ FROM_NUMBER = "+15005550006"
 ALERTS, BATCHES, BATCH_PAUSE = 200, 10, 0.3
 PEOPLE, WITH_VOICE = 6, 2  # the first WITH_VOICE people are also called at 0 minutes
 START_SECONDS, SETTLE_SECONDS, STRAGGLER_SECONDS = 20, 60, 2.0
+PROVIDER_SECONDS = 0.2
 OPEN_STATES = (MessageStatus.PENDING.value, MessageStatus.SENDING.value)
 
 
@@ -84,7 +85,7 @@ def _start_engine(url: str, twilio: FakeTwilio, log_path: Path) -> subprocess.Po
            "SECRET_KEY": support.TEST_ENV["SECRET_KEY"], "TWILIO_ACCOUNT_SID": twilio.account_sid,
            "TWILIO_AUTH_TOKEN": twilio.auth_token, "TWILIO_FROM_NUMBER": FROM_NUMBER,
            "TWILIO_API_BASE_URL": twilio.url, "PUBLIC_BASE_URL": "http://127.0.0.1:9",
-           "ENGINE_TICK_SECONDS": "1", "ENGINE_SEND_CONCURRENCY": "4", "THROTTLE_SMS": "off", "THROTTLE_VOICE": "off"}
+           "ENGINE_TICK_SECONDS": "1", "ENGINE_SEND_CONCURRENCY": "1", "THROTTLE_SMS": "off", "THROTTLE_VOICE": "off"}
     with open(log_path, "w") as log_file:
         return subprocess.Popen([str(PYTHON), "-m", "flask", "--app", "wsgi", "scheduler", "run"], cwd=ROOT,
                                 env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
@@ -156,6 +157,10 @@ def test_two_scheduler_processes_on_postgresql_send_each_page_exactly_once(tmp_p
     require(support.postgres_unavailable_reason())
     name, url = support.create_pg_database("qd_two_engines")
     twilio = FakeTwilio(from_number=FROM_NUMBER).start()
+    # Answering as slowly as Twilio does (one at a time per engine) keeps each engine's pass busy for seconds:
+    # pages raised meanwhile wait, and the other engine's tick claims them. Without it, whichever engine
+    # happens to tick just after each batch could take all the work, and the race would not be run at all.
+    twilio.answer_seconds = PROVIDER_SECONDS
     processes: list[subprocess.Popen] = []
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": support.FAST_HASH},
                      env=support.TEST_ENV)

@@ -89,6 +89,8 @@ class FakeTwilio:
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
         self.from_number = from_number
+        # Seconds an accepted request is held before its answer, as a real provider's round trip would be.
+        self.answer_seconds = 0.0
         self.requests: list[TwilioRecord] = []  # every request, failed ones too
         self._changed = threading.Condition()
         self._next_failures: list[Failure] = []
@@ -310,6 +312,8 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             refusal = _validate(record)
             if refusal:
                 return 400, _error(refusal[0], refusal[1], 400)
+            if fake.answer_seconds:
+                fake._stopping.wait(fake.answer_seconds)
             record.sid = new_sid("SM" if record.kind == "message" else "CA")
             return 201, _resource(fake, record)
 
