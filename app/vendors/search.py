@@ -74,12 +74,17 @@ def search_everything(raw: str | None, per_kind: int = PER_KIND) -> list[ResultG
 
 
 def best_first(items: list, query: str, name_of: Callable, texts_of: Callable) -> list:
-    """Items with a word starting with the query ("ERP" finds "the ERP", not "enterprise"); names that start
-    with it first, then the rest, each alphabetically."""
+    """Items with a word starting with the query ("ERP" finds "the ERP", not "enterprise"): names that start
+    with it first, then names with such a word ("Orbis ERP"), then the rest, each alphabetically."""
     starts_word = re.compile(rf"(?<!\w){re.escape(query)}", re.IGNORECASE)
     lowered = query.lower()
     matching = [item for item in items if any(starts_word.search(text or "") for text in texts_of(item))]
-    return sorted(matching, key=lambda item: (not name_of(item).lower().startswith(lowered), name_of(item).lower()))
+
+    def rank(item) -> tuple[int, str]:
+        name = name_of(item).lower()
+        return (0 if name.startswith(lowered) else 1 if starts_word.search(name) else 2), name
+
+    return sorted(matching, key=rank)
 
 
 def find_vendors(query: str, limit: int) -> list[SearchResult]:

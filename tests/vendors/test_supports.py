@@ -101,3 +101,13 @@ def test_the_demo_vendors_are_linked_to_the_demo_apps_they_support(app):
     erp = find_vendor_by_name("Orbis ERP")
     assert [(link.kind, link.label) for link in erp.support_links] == [("app", "Billing"), ("app", "ERP")]
     assert erp.support_links[1].target_id == supports.find_target("app", "ERP")
+
+
+def test_a_vendor_named_for_the_query_comes_before_those_that_only_support_it(app, make_vendor):
+    from app.vendors.search import search_everything
+    make_vendor(name="Nimbus Cloud", supports="Hosting for the ERP and the DR site")
+    make_vendor(name="Orbis ERP", supports="Order to cash")
+    make_vendor(name="ERPNext partner", supports="")
+    with app.test_request_context():
+        [vendors] = [group for group in search_everything("erp") if group.name == "vendors"]
+    assert [result.title for result in vendors.results] == ["ERPNext partner", "Orbis ERP", "Nimbus Cloud"]
