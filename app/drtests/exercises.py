@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.models import User
 from app.auth.roles import EDITORS, Role
@@ -105,7 +106,9 @@ def update_exercise(exercise: DrExercise, *, kind: str | ExerciseKind, scheduled
     exercise.participants[:] = [p for p in exercise.participants if p.user_id in {x.id for x in people}]
     kept = {p.user_id for p in exercise.participants}
     exercise.participants.extend(ExerciseParticipant(user_id=x.id) for x in people if x.id not in kept)
-    db.session.commit()  # the mapper's version counter goes up: pages read before this are stale
+    # Written even when only the participants changed, so the version goes up and older pages are stale.
+    flag_modified(exercise, "scheduled_for")
+    db.session.commit()
     return exercise
 
 

@@ -124,3 +124,14 @@ def test_rescheduling_and_cancelling_through_the_api(api_as, make_exercise, make
     assert api_as("responder").delete(url).status_code == 403
     assert editor.delete(url).json == {"deleted": exercise_id}
     assert editor.get(url).status_code == 404
+
+
+def test_changing_only_the_participants_still_makes_older_pages_stale(make_exercise, make_user, clock):
+    exercise = make_exercise()
+    read = exercise.version
+    exercises.update_exercise(exercise, kind=exercise.kind, scheduled_for=exercise.scheduled_for,
+                              owner_id=exercise.owner_id, participant_ids=[make_user("responder").id], version=read)
+    assert exercise.version == read + 1
+    with pytest.raises(Conflict):
+        exercises.update_exercise(exercise, kind=exercise.kind, scheduled_for=exercise.scheduled_for,
+                                  owner_id=exercise.owner_id, participant_ids=[], version=read)
