@@ -147,7 +147,8 @@ def fill(url: str, risks: int, periods: int) -> dict:
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as connection:
-                connection.exec_driver_sql("ANALYZE")
+                # Outside a transaction: statistics gathered inside one that is rolled back are rolled back too.
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         db.engine.dispose()
     return {"token": raw, "history_rows": len(score_rows), "actions": len(action_rows)}
 
