@@ -7,7 +7,7 @@ from app.auth.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.readiness.checklist import is_instantiated, item_for_lesson
-from app.readiness.models import ChecklistItem, ItemStatus, Lesson
+from app.readiness.models import OPEN_ITEM_STATUSES, ChecklistItem, Lesson
 from app.timeutil import FiscalQuarter
 
 
@@ -71,7 +71,7 @@ def update_lesson(lesson: Lesson, *, title: str, recommendation: str, owner_id: 
     lesson.title, lesson.recommendation, lesson.owner_id = title.strip(), recommendation.strip(), owner_id
     open_items = db.session.scalars(select(ChecklistItem).where(
         ChecklistItem.lesson_id == lesson.id,
-        ChecklistItem.status.in_((ItemStatus.TODO.value, ItemStatus.DOING.value))))
+        ChecklistItem.status.in_(OPEN_ITEM_STATUSES)))
     for item in open_items:
         item.title = f"Lesson: {lesson.title}"[:200]
         item.owner_id, item.owner_role = owner_id, "" if owner_id else "Crisis team"

@@ -38,7 +38,7 @@ TRACK_VALUES = tuple(track.value for track in Track)
 
 
 class ItemStatus(enum.StrEnum):
-    TODO = "todo"
+    TO_DO = "todo"  # a status (to do, doing, done), stored as "todo"
     DOING = "doing"
     DONE = "done"
     NOT_APPLICABLE = "na"
@@ -49,10 +49,10 @@ class ItemStatus(enum.StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self in (ItemStatus.TODO, ItemStatus.DOING)
+        return self in (ItemStatus.TO_DO, ItemStatus.DOING)
 
 
-OPEN_ITEM_STATUSES = (ItemStatus.TODO.value, ItemStatus.DOING.value)
+OPEN_ITEM_STATUSES = (ItemStatus.TO_DO.value, ItemStatus.DOING.value)
 
 
 def _owner_check() -> CheckConstraint:
@@ -157,7 +157,7 @@ class ChecklistItem(Audited, db.Model):
     bd_offset: Mapped[int] = mapped_column(SmallInteger)
     due_on: Mapped[date] = mapped_column(Date())  # BD<offset> in the owner's region, fixed when instantiated
     evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(8), default=ItemStatus.TODO.value)
+    status: Mapped[str] = mapped_column(String(8), default=ItemStatus.TO_DO.value)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     evidence: Mapped[str] = mapped_column(Text, default="")  # a note or a link

@@ -34,7 +34,7 @@ def _due(due_on: date | None, today: date, previous: date | None = None) -> date
 def apply_new_action(risk: Risk, *, description: str, owner_id: int | None, due_on: date | None) -> RiskAction:
     """Add a to-do action to the risk (not committed)."""
     today = cadence.team_today(current_settings())
-    action = RiskAction(risk_id=risk.id, status=ActionStatus.TODO, created_at=utcnow(),
+    action = RiskAction(risk_id=risk.id, status=ActionStatus.TO_DO, created_at=utcnow(),
                         description=clean_text(description, "description", 2000, required=True,
                                                what="what will be done"),
                         owner_id=active_person(owner_id, "owner_id").id, due_on=_due(due_on, today))

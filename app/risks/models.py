@@ -91,7 +91,7 @@ WORKED_STATUSES = (RiskStatus.OPEN, RiskStatus.MITIGATING, RiskStatus.MITIGATED)
 
 
 class ActionStatus(enum.StrEnum):
-    TODO = "todo"
+    TO_DO = "todo"  # a status (to do, doing, done), stored as "todo"
     DOING = "doing"
     DONE = "done"
     DROPPED = "dropped"
@@ -101,7 +101,7 @@ class ActionStatus(enum.StrEnum):
         return {"todo": "To do", "doing": "Doing", "done": "Done", "dropped": "Dropped"}[self.value]
 
 
-PENDING_ACTION_STATUSES = (ActionStatus.TODO, ActionStatus.DOING)
+PENDING_ACTION_STATUSES = (ActionStatus.TO_DO, ActionStatus.DOING)
 
 _SCORES = ("inherent_likelihood", "inherent_impact", "likelihood", "impact")
 
@@ -198,7 +198,7 @@ class RiskAction(Audited, db.Model):
     description: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     due_on: Mapped[date] = mapped_column(Date())
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "risk_action_status"), default=ActionStatus.TODO)
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "risk_action_status"), default=ActionStatus.TO_DO)
     drop_reason: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

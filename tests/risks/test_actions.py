@@ -26,7 +26,7 @@ def test_an_action_due_after_the_threatened_quarter_closes_is_flagged_not_refuse
         risk = make_risk(quarter="Q4 FY27")
         action = add(risk, owner, due_on)
     assert actions.is_after_close(action) is after_close
-    assert action.status == ActionStatus.TODO
+    assert action.status == ActionStatus.TO_DO
 
 
 def test_the_after_close_flag_follows_the_quarter_the_risk_threatens(app, make_risk, owner, at):
