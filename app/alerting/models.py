@@ -103,7 +103,8 @@ class AlertEvent(db.Model):
 
 
 class ReplyCode(db.Model):
-    """The short number a phone uses to answer about one open alert (`12a`); freed when the alert closes."""
+    """The short number a phone uses to answer about one alert (`12a`). Free for another alert once this one is
+    resolved; the row stays until then, so a late reply still names the alert it meant."""
 
     __tablename__ = "alert_reply_codes"
     __table_args__ = (UniqueConstraint("phone", "code"), UniqueConstraint("phone", "alert_id"))

@@ -1,10 +1,10 @@
 """SMS replies: a short code per phone and open alert, parsing what people type, acting on it.
 
 Codes are the smallest number not held by another open alert on the same phone, so a person sees small
-numbers (`12`), and a code is free again once its alert is resolved. Replies are case-insensitive and
-tolerant of spaces: `12a`, `12 A`, `ack 12`, `a` (the newest open alert for that phone), `12r`, `12e`,
-STOP / START (the carrier-level opt-out words). A late reply naming a freed code is read against the SMS
-pages the phone was sent, so it is answered "already resolved by ... at ..." rather than "no open alert".
+numbers (`12`), and a code is free again once its alert is resolved. A resolved alert keeps its code row
+until the number is given out again, so a late `12r` is answered "#12 was already resolved by ..." rather
+than "no open alert". Replies are case-insensitive and tolerant of spaces: `12a`, `12 A`, `ack 12`, `a`
+(the newest open alert for that phone), `12r`, `12e`, STOP / START (the carrier-level opt-out words).
 """
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.alerting import services
-from app.alerting.channels.gsm import to_gsm7
 from app.alerting.models import Alert, AlertStatus, MessageStatus, OutboundMessage, ReplyCode
 from app.auth.models import User
 from app.extensions import db
@@ -33,8 +32,6 @@ _WORD_ALONE = re.compile(rf"^({_WORD})$")
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_CAP, HELP_WINDOW = 3, timedelta(hours=1)  # error and help answers per number
-PAGES_LOOKED_BACK = 50  # SMS pages to one phone searched for the alert a freed code last stood for
-_LEADING_CODE = re.compile(r"#(\d{1,4}) ")
 
 
 def code_for(phone: str, alert: Alert) -> int:
@@ -42,11 +39,17 @@ def code_for(phone: str, alert: Alert) -> int:
     existing = db.session.scalar(select(ReplyCode.code).where(ReplyCode.phone == phone, ReplyCode.alert_id == alert.id))
     if existing is not None:
         return existing
+    resolved = select(Alert.id).where(Alert.status == AlertStatus.RESOLVED.value)
     for _ in range(5):
-        taken = set(db.session.scalars(select(ReplyCode.code).where(ReplyCode.phone == phone)))
+        taken = set(db.session.scalars(select(ReplyCode.code).where(
+            ReplyCode.phone == phone, ReplyCode.alert_id.not_in(resolved))))
         code = next(number for number in range(1, len(taken) + 2) if number not in taken)
         try:
             with db.session.begin_nested():
+                # The number's last resolved alert gives it up now (never an open alert's row: another
+                # process may have taken the number meanwhile, and then the insert below conflicts).
+                db.session.execute(delete(ReplyCode).where(ReplyCode.phone == phone, ReplyCode.code == code,
+                                                           ReplyCode.alert_id.in_(resolved)))
                 db.session.add(ReplyCode(phone=phone, code=code, alert_id=alert.id))
             return code
         except IntegrityError:
@@ -118,8 +121,6 @@ def handle_sms_reply(phone: str, body: str) -> str | None:
     if command.action in ("stop", "start"):
         return _opt(methods, person, command.action == "stop")
     alert = _alert_for(phone, command.code) if command.action != "help" else None
-    if alert is None and command.code is not None:
-        alert = _resolved_alert_last_paged_as(phone, command.code)
     if alert is None:
         if not _help_allowed(phone):
             db.session.rollback()
@@ -144,49 +145,6 @@ def _act(alert_id: int, action: str, person: User, phone: str, code: int | None)
     return render_template("messages/sms_answer.txt", action=action, changed=changed, code=code, alert=alert,
                            acknowledged_at=_clock(alert.acknowledged_at, person.time_zone),
                            resolved_at=_clock(alert.resolved_at, person.time_zone)).strip()
-
-
-def _resolved_alert_last_paged_as(phone: str, code: int) -> Alert | None:
-    """The alert `code` last stood for in an SMS page sent to `phone`, when it has been resolved since.
-
-    Resolving frees the alert's code (the ReplyCode row goes), so the page's own text is the record of which
-    alert the person saw under that number. None when no page showed the code or its alert is still open.
-    """
-    pages = list(db.session.scalars(select(OutboundMessage).where(
-        OutboundMessage.address == phone, OutboundMessage.kind == ContactKind.SMS.value,
-        OutboundMessage.purpose == "alert",
-        OutboundMessage.status.in_((MessageStatus.SENT.value, MessageStatus.DELIVERED.value)))
-        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.id.desc()).limit(PAGES_LOOKED_BACK)))
-    for page in pages:
-        alert = _codes_shown_in(page).get(code)
-        if alert is not None:
-            return alert if alert.status == AlertStatus.RESOLVED.value else None
-    return None
-
-
-def _codes_shown_in(page: OutboundMessage) -> dict[int, Alert]:
-    """Each reply code an SMS page showed, with its alert, read back from the text that was sent.
-
-    One alert: "#12 CRITICAL: summary ..."; a bundle: "3 open alerts: #12 summary; #13 summary; ..." listing
-    the alerts newest first (as outbox._compose does). A bundle cut short to fit one segment showed only the
-    codes before the cut, and only those are returned.
-    """
-    bundled = db.session.scalars(select(Alert).join(OutboundMessage, OutboundMessage.alert_id == Alert.id)
-                                 .where(OutboundMessage.bundled_into_id == page.id))
-    alerts = {alert.id: alert for alert in [page.alert, *bundled] if alert is not None}
-    listed = sorted(alerts.values(), key=lambda alert: (alert.created_at, alert.id), reverse=True)
-    text = page.body.partition(" open alerts: ")[2] if len(listed) > 1 else page.body
-    codes: dict[int, Alert] = {}
-    for alert in listed:
-        match = _LEADING_CODE.match(text)
-        if match is None:
-            break
-        codes[int(match.group(1))] = alert
-        item = f"{match.group(0)}{to_gsm7(alert.summary)}; "
-        if not text.startswith(item):
-            break  # the last item shown (or the bundle was cut here)
-        text = text[len(item):]
-    return codes
 
 
 def _clock(at, zone: str) -> str:

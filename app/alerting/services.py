@@ -10,13 +10,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.alerting import timeline
 from app.alerting.escalation import run_step
-from app.alerting.models import SEVERITIES, SOURCES, Alert, AlertStatus, MessageStatus, OutboundMessage, ReplyCode
+from app.alerting.models import SEVERITIES, SOURCES, Alert, AlertStatus, MessageStatus, OutboundMessage
 from app.auth.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
@@ -141,7 +141,6 @@ def resolve(alert: Alert, *, actor: str, via: str, note: str = "") -> bool:
     alert.next_escalation_at = alert.ack_deadline = None
     timeline.note(alert, "resolved", f"Resolved by {actor} via {via}." + (f" {note}" if note else ""), actor=actor)
     _drop_pending(alert, "the alert was resolved")
-    db.session.execute(delete(ReplyCode).where(ReplyCode.alert_id == alert.id))  # codes are free for reuse
     return True
 
 
