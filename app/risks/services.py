@@ -10,14 +10,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from app.auth.models import User
 from app.calendar.services import fiscal_start_month, quarter_for
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
+from app.record_links import named_table, record_name, record_url
 from app.risks import cadence, history
 from app.risks.models import (Risk, RiskCategory, RiskComment, RiskLink, RiskSettings, RiskSource, RiskStatus)
 from app.risks.scoring import SCALE, current_settings, level_for
@@ -245,21 +244,16 @@ def link_target_label(kind: str, target_id: int) -> str:
     """The name of the linked record; Invalid when that kind is not installed or the record does not exist."""
     if kind not in LINK_KINDS:
         raise Invalid("Link an app, a job or a vendor.", "kind")
-    table = db.metadata.tables.get(LINK_KINDS[kind][0])
-    if table is None or "name" not in table.c:
+    if named_table(LINK_KINDS[kind]) is None:
         raise Invalid(f"There are no {kind}s to link to here.", "kind")
-    name = db.session.scalar(select(table.c.name).where(table.c.id == target_id))
+    name = record_name(LINK_KINDS[kind], target_id)
     if name is None:
         raise Invalid(f"No {kind} with id {target_id}.", "target_id")
     return str(name)[:200]
 
 
 def link_url(link: RiskLink) -> str | None:
-    _table, endpoint, param = LINK_KINDS[link.kind]
-    try:
-        return url_for(endpoint, **{param: link.target_id})
-    except BuildError:
-        return None
+    return record_url(LINK_KINDS[link.kind], link.target_id)
 
 
 def add_link(risk: Risk, *, kind: str, target_id: int) -> RiskLink:

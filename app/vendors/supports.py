@@ -4,12 +4,11 @@ The watch list is read through its tables, not imported, so vendors keep working
 """
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.record_links import named_table, record_name, record_url
 from app.vendors.models import Vendor, VendorSupportLink
 
 # kind -> (table, page endpoint, its URL parameter)
@@ -17,16 +16,11 @@ TARGETS = {"app": ("watch_apps", "watchlist.app", "app_id"), "job": ("watch_jobs
 MAX_CHOICES = 1000
 
 
-def _table(kind: str):
-    table = db.metadata.tables.get(TARGETS[kind][0])
-    return table if table is not None and "name" in table.c else None
-
-
 def support_choices() -> list[tuple[str, str]]:
     """("app:3", "App: ERP") and ("job:7", "Job: ERP nightly billing") for every app and job, by name."""
     choices = []
     for kind in TARGETS:
-        table = _table(kind)
+        table = named_table(TARGETS[kind])
         if table is None:
             continue
         rows = db.session.execute(select(table.c.id, table.c.name).order_by(table.c.name).limit(MAX_CHOICES))
@@ -36,7 +30,7 @@ def support_choices() -> list[tuple[str, str]]:
 
 def find_target(kind: str, name: str) -> int | None:
     """The id of the app or job called `name`, if the watch list has one."""
-    table = _table(kind)
+    table = named_table(TARGETS[kind])
     if table is None:
         return None
     return db.session.scalar(select(table.c.id).where(table.c.name == name).order_by(table.c.id).limit(1))
@@ -54,10 +48,7 @@ def add_support_link(vendor: Vendor, *, kind: str, target_id: int | None) -> Ven
     """Record that the vendor supports an app or job that exists; each once."""
     if kind not in TARGETS:
         raise Invalid("Link an app or a job.", "kind")
-    table = _table(kind)
-    name = None
-    if table is not None and target_id is not None:
-        name = db.session.scalar(select(table.c.name).where(table.c.id == target_id))
+    name = record_name(TARGETS[kind], target_id) if target_id is not None else None
     if name is None:
         raise Invalid(f"No {kind} with id {target_id}.", "target_id")
     if db.session.scalar(select(func.count()).select_from(VendorSupportLink).where(
@@ -80,8 +71,4 @@ def remove_support_link(vendor: Vendor, link_id: int) -> None:
 
 def link_url(link: VendorSupportLink) -> str | None:
     """The linked record's page, when the watch list is installed."""
-    _table_name, endpoint, param = TARGETS[link.kind]
-    try:
-        return url_for(endpoint, **{param: link.target_id})
-    except BuildError:
-        return None
+    return record_url(TARGETS[link.kind], link.target_id)
