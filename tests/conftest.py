@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from app.auth import services as auth
@@ -181,6 +181,21 @@ def login_as(app, make_user):
         return client
 
     return login
+
+
+def count_queries(client, url: str) -> int:
+    """SQL statements one GET of `url` runs (it must answer 200)."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
 
 
 def form_post(client, url: str, data: dict, page_url: str | None = None):

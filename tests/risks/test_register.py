@@ -6,11 +6,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.risks import actions, history, services, workflow
 from app.risks.models import RiskScore, RiskTrendPoint
+from tests.conftest import count_queries
 from tests.risks.fixtures import TUESDAY
 
 
@@ -187,20 +188,6 @@ def test_an_empty_register_says_so(app, login_as):
     assert "The register is empty." in login_as("crisis_team").get("/risks").get_data(as_text=True)
     assert "No risk matches these filters." in login_as("crisis_team").get("/risks?level=low") \
         .get_data(as_text=True)
-
-
-def count_queries(client, url: str) -> int:
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 def test_the_number_of_queries_of_the_register_does_not_grow_with_the_risks(app, make_risk, make_user, login_as):

@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import event
 
-from app.extensions import db
+from tests.conftest import count_queries
 from tests.watchlist.conftest import START, detect
 
 
@@ -47,20 +46,6 @@ def test_a_run_still_going_past_its_maximum_shows_as_too_slow(login_as, make_job
     html = login_as("responder").get("/watchlist").get_data(as_text=True)
 
     assert last_run_cells(html)["Close books"] == ("too_slow", "too slow: running 42m")
-
-
-def count_queries(client, url: str) -> int:
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 def test_the_list_reads_the_same_number_of_queries_however_many_jobs_apps_and_owners_it_shows(
