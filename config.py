@@ -199,8 +199,10 @@ def _throttle(env: Mapping[str, str], name: str, default: str) -> tuple[int, int
 def _paging(env: Mapping[str, str]) -> dict[str, object]:
     return {
         "ENGINE_TICK_SECONDS": _int(env, "ENGINE_TICK_SECONDS", 5, 1, 60),
-        "ENGINE_SEND_CONCURRENCY": _int(env, "ENGINE_SEND_CONCURRENCY", 4, 1, 32),
+        "ENGINE_SEND_CONCURRENCY": _int(env, "ENGINE_SEND_CONCURRENCY", 16, 1, 64),
+        "ENGINE_LEASE_SECONDS": _int(env, "ENGINE_LEASE_SECONDS", 60, 10, 600),
         "ENGINE_MAX_TICK_AGE": _int(env, "ENGINE_MAX_TICK_AGE", 60, 5, 3600),
+        "HEALTH_UNPAGED_ALERT_SECONDS": _int(env, "HEALTH_UNPAGED_ALERT_SECONDS", 120, 10, 86400),
         "SEND_MAX_ATTEMPTS": _int(env, "SEND_MAX_ATTEMPTS", 5, 1, 20),
         "THROTTLE_SMS": _throttle(env, "THROTTLE_SMS", "5/15"),
         "THROTTLE_VOICE": _throttle(env, "THROTTLE_VOICE", "3/15"),
@@ -303,6 +305,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_HOURS", 12, 1, 24 * 30) * 3600,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: a form left open overnight still submits
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # A connection the database dropped (a restart, a failover, an outage) is noticed and replaced on
+        # checkout instead of failing the next request or engine pass.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_SORT_KEYS": False,
         "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").strip().upper(),
     }

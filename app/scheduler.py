@@ -1,23 +1,28 @@
-"""The scheduler process: the explicit list of periodic jobs, run only by `flask scheduler run`.
+"""The scheduler process: the paging engine's loop and the explicit list of periodic jobs, run only by
+`flask scheduler run`.
 
 It is never started inside a web worker (each gunicorn worker would run every
 job, and every page would go out N times). Each job opens an app context,
 calls one service and logs the outcome; a failure is logged and the job runs
-again at its next time.
+again at its next time. The paging engine is not one of the periodic jobs: it
+runs in the main thread, woken at once when a page is queued (engine.EngineLoop).
+SIGTERM and SIGINT stop the process cleanly: the engine finishes the sends in
+flight and records them, the running job finishes, and the process exits 0.
 """
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import click
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.alerting.engine import run_engine_tick
+from app.alerting.engine import EngineLoop
 from app.alerting.health import check_paging_engine
 from app.drtests.scheduled import run_drtest_jobs
 from app.audit.recorder import acting_as
@@ -48,7 +53,6 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("heartbeat", record_heartbeat, int(app.config["SCHEDULER_HEARTBEAT_SECONDS"])),
         PeriodicJob("contact_reminders", remind_unconfirmed_contacts, 3600),  # sends only from BD-N, once a quarter
         PeriodicJob("shift_reminders", send_shift_reminders, 60),  # each once per person and shift start
-        PeriodicJob("paging_engine", run_engine_tick, int(app.config["ENGINE_TICK_SECONDS"])),
         PeriodicJob("paging_self_check", check_paging_engine, 60),
         PeriodicJob("vendor_reminders", remind_vendor_owners, 3600),  # at VENDOR_REMINDER_OFFSETS, once each
         PeriodicJob("drtest_reminders", run_drtest_jobs, 3600),  # participants before; quarter flag from BD-30
@@ -77,8 +81,8 @@ def run_job(app: Flask, job: PeriodicJob) -> None:
             db.session.remove()
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={
+def build_scheduler(app: Flask) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
         # coalesce: after a pause run once, not once per missed slot; one instance of a job at a time;
         # a job up to 30 s late still runs (APScheduler's default grace is 1 s).
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 30,
@@ -91,22 +95,26 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 @scheduler_cli.command("run")
 @with_appcontext
 def run() -> None:
-    """Run the periodic jobs until interrupted (one process per SQLite database)."""
+    """Run the paging engine and the periodic jobs until SIGTERM or Ctrl+C (one process per SQLite database)."""
     app = current_app._get_current_object()
-    # systemd, docker and Kubernetes stop a service with SIGTERM: leave as Ctrl+C does (let the running
-    # job finish, log, exit 0) instead of being killed outright.
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    scheduler = build_scheduler(app)
+    # APScheduler logs every run at INFO; our jobs log what they did, so its chatter is kept to warnings.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    stop = threading.Event()
+    # systemd, docker and Kubernetes stop a service with SIGTERM; a person presses Ctrl+C. Either way: finish
+    # the sends in flight, let the running job end, exit 0, no traceback.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    engine = EngineLoop(app, stop)
+    engine.run_once()  # first, so that the self-check below finds an engine that has just run
     for job in jobs(app):
+        if stop.is_set():
+            break
         run_job(app, job)  # once at start, so /healthz turns green without waiting a full interval
-    click.echo(f"Scheduler running {len(jobs(app))} job(s); Ctrl+C to stop.")
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    click.echo(f"Scheduler running the paging engine and {len(jobs(app))} job(s); Ctrl+C to stop.")
     try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
+        engine.run()
+    finally:
+        scheduler.shutdown(wait=True)
         log.info("scheduler stopped")
-
-
-def _stop_on_sigterm(signum, frame) -> None:
-    raise SystemExit(0)

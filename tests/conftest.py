@@ -183,6 +183,14 @@ def login_as(app, make_user):
     return login
 
 
+def drain_outbox() -> int:
+    """Run the paging engine's sender once, as the scheduler would: every due outbox message is sent (through
+    the configured channels) and its outcome recorded. Returns how many were sent."""
+    from app.alerting.outbox import send_due_messages
+
+    return send_due_messages()
+
+
 def count_queries(client, url: str) -> int:
     """SQL statements one GET of `url` runs (it must answer 200)."""
     statements = []

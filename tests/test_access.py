@@ -48,6 +48,8 @@ OWNER_OR_EDITOR_ENDPOINTS = {
 }
 # Public, but only to requests signed by Twilio: the walk's unsigned requests must be refused.
 SIGNED_ENDPOINTS = {"twilio.sms", "twilio.status", "twilio.voice", "twilio.gather"}
+# Short links answer a redirect to the record's page for every allowed role.
+REDIRECT_ENDPOINTS = {"alerting.short_link"}
 # The quarterly "my contact details are correct" is the person's own word: 403 for everyone else.
 OWNER_ONLY_ENDPOINTS = {"oncall.confirm", "api.confirm_contacts"}
 
@@ -191,6 +193,9 @@ def test_every_route_answers_as_its_access_declaration_says(app, url_values, cal
         elif refused_as_not_the_owner(rule.endpoint, identity):
             if status != 403:
                 problems.append(f"{where}: someone else's contact details, expected 403")
+        elif rule.endpoint in REDIRECT_ENDPOINTS:
+            if status != 302 or is_login_redirect(response):
+                problems.append(f"{where}: a short link must redirect to its record")
         elif method == "GET":
             if status != 200:
                 problems.append(f"{where}: role is allowed, expected 200")

@@ -17,6 +17,7 @@ from app.alerting import services, timeline
 from app.alerting.channels import fit_one_segment
 from app.alerting.escalation import UPDATE, run_step
 from app.alerting.models import SEVERITIES, Alert, AlertEvent, AlertStatus, MessageStatus, OutboundMessage
+from app.alerting.notices import wake_engine
 from app.auth.models import User
 from app.auth.roles import EDITORS, Role
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -223,6 +224,7 @@ def queue_test_messages(*, actor: User, person: User) -> list[OutboundMessage]:
                                   created_at=now, attempts=0)
         db.session.add(message)
         queued.append(message)
+    wake_engine()
     db.session.commit()
     return queued
 

@@ -39,7 +39,7 @@ def after_failure(message: OutboundMessage, siblings: list[OutboundMessage], err
         wait = backoff(message.attempts)
         for each in [message, *siblings]:
             each.status, each.claimed_by, each.due_at = MessageStatus.PENDING.value, None, now + wait
-            each.bundled_into_id = None
+            each.bundled_into_id, each.lease_until = None, None
         for alert_id in alert_ids:
             timeline.note(alert_id, "retry", f"{message.kind.upper()} to {message.address} failed "
                           f"(attempt {message.attempts} of {max_attempts}): {message.last_error}; "
@@ -47,7 +47,7 @@ def after_failure(message: OutboundMessage, siblings: list[OutboundMessage], err
         return
     for each in [message, *siblings]:
         each.status, each.permanent_failure = MessageStatus.FAILED.value, error.permanent
-        each.last_error = message.last_error
+        each.last_error, each.lease_until = message.last_error, None
     why = "permanently" if error.permanent else f"after {message.attempts} attempts"
     if error.permanent and message.contact_method_id:
         disable_method(message.contact_method_id, f"{message.kind.upper()} failed permanently: {message.last_error}")

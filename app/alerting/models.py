@@ -73,6 +73,8 @@ class Alert(db.Model):
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     merged_count: Mapped[int] = mapped_column(default=0)
     last_merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Its policy ran out with nobody acknowledging: the organisation's fallback policy was paged once.
+    unanswered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     events: Mapped[list[AlertEvent]] = relationship(back_populates="alert", order_by="AlertEvent.id",
@@ -118,7 +120,10 @@ class ReplyCode(db.Model):
 
 class MessageStatus(enum.StrEnum):
     PENDING = "pending"  # in the outbox, waiting for due_at
-    SENDING = "sending"  # claimed by one engine process
+    # Claimed by one engine process until lease_until. A message whose lease runs out with no outcome and
+    # no delivery report may or may not have left (the process died, or the database went away): it is
+    # sent again then, never sooner. A page folded into a bundle stays here until the bundle is recorded.
+    SENDING = "sending"
     SENT = "sent"  # the provider accepted it
     DELIVERED = "delivered"  # the provider reported it reached the handset (or the call was answered)
     FAILED = "failed"
@@ -130,7 +135,9 @@ class OutboundMessage(db.Model):
     __tablename__ = "outbound_messages"
     __table_args__ = (Index("ix_outbound_messages_user_created", "user_id", "created_at"),
                       Index("ix_outbound_messages_status_due", "status", "due_at"),
-                      Index("ix_outbound_messages_method_sent", "contact_method_id", "sent_at"))
+                      Index("ix_outbound_messages_method_sent", "contact_method_id", "sent_at"),
+                      Index("ix_outbound_messages_status_lease", "status", "lease_until"),
+                      Index("ix_outbound_messages_bundled_into_id", "bundled_into_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -151,6 +158,9 @@ class OutboundMessage(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Holds a secret (a verification code): its text is withheld once sent, and never logged.
+    sensitive: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     permanent_failure: Mapped[bool] = mapped_column(default=False)

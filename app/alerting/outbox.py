@@ -1,76 +1,181 @@
-"""The outbox: claim due messages race-safely, decide (drop, throttle, bundle), send, record each outcome.
+"""The outbox: claim due messages under a short lease, decide (drop, throttle, bundle), send, record each outcome.
 
-Claiming is a conditional UPDATE (status pending -> sending, tagged with this pass's token) over rows
-picked with FOR UPDATE SKIP LOCKED on PostgreSQL: two engine processes never claim the same row. The
-claim is committed before anything is sent, and each outcome is committed as soon as it is known.
+The rules that keep a page from being lost or sent twice:
+- A claim is a conditional UPDATE (pending -> sending, this pass's token, a lease) over rows picked with
+  FOR UPDATE SKIP LOCKED on PostgreSQL, committed before anything is sent: two engines never claim one row.
+- Each outcome is written in its own short transaction as soon as its send returns. If the database is away
+  then, the outcome is kept in memory and written when it is back (sending stops meanwhile).
+- A page folded into a bundle stays `sending` until the bundle's own message is recorded as sent; if the
+  bundle is lost, every page in it goes back to the outbox.
+- A message whose outcome is unknown (the process died, the database went away and the process with it, or
+  the provider timed out after it may have taken the message) is "maybe sent": it is sent again only after
+  its lease has run out and no delivery report has arrived for it (a report settles it as sent).
 """
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from app.alerting import timeline
 from app.alerting.channels import channel_for
 from app.alerting.channels.base import ChannelError, Message
 from app.alerting.failover import after_failure
-from app.alerting.models import Alert, AlertStatus, MessageStatus, OutboundMessage
+from app.alerting.models import REDACTED, Alert, AlertStatus, MessageStatus, OutboundMessage
 from app.alerting.render import email_parts, sms_text, voice_text
 from app.alerting.replies import code_for
 from app.extensions import db
 from app.timeutil import utcnow
 
 log = logging.getLogger("quarterdeck.outbox")
-STALE_CLAIM = timedelta(minutes=10)
 PENDING, SENDING = MessageStatus.PENDING.value, MessageStatus.SENDING.value
 SENT_STATES = (MessageStatus.SENT.value, MessageStatus.DELIVERED.value)
+RECORD_RETRY_SECONDS = 0.5  # while the database is away, how often an unrecorded outcome is tried again
 
 
 def claim_token() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+def lease() -> timedelta:
+    return timedelta(seconds=int(current_app.config["ENGINE_LEASE_SECONDS"]))
+
+
+def _due_order(query):
+    return query.order_by(OutboundMessage.priority, OutboundMessage.due_at, OutboundMessage.id)
+
+
 def claim_due(now: datetime, token: str, limit: int) -> list[int]:
-    """Mark up to `limit` due messages as being sent by `token` and commit; their ids, first pages first."""
-    due = (select(OutboundMessage.id)
-           .where(OutboundMessage.status == PENDING, OutboundMessage.due_at <= now)
-           .order_by(OutboundMessage.priority, OutboundMessage.due_at, OutboundMessage.id).limit(limit))
-    if db.engine.dialect.name == "postgresql":
+    """Claim up to `limit` due messages for `token` under a lease and commit; their ids, first pages first.
+
+    The other due pages for the same contact methods are claimed with them, so that everything one phone is
+    due to get travels together (and can be bundled into one message).
+    """
+    postgres = db.engine.dialect.name == "postgresql"
+    due = _due_order(select(OutboundMessage.id).where(OutboundMessage.status == PENDING,
+                                                      OutboundMessage.due_at <= now)).limit(limit)
+    if postgres:
         due = due.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(due))
-    if ids:
-        db.session.execute(update(OutboundMessage)
-                           .where(OutboundMessage.id.in_(ids), OutboundMessage.status == PENDING)
-                           .values(status=SENDING, claimed_at=now, claimed_by=token)
-                           .execution_options(synchronize_session=False))
-    db.session.commit()
     if not ids:
+        db.session.commit()
         return []
-    return list(db.session.scalars(select(OutboundMessage.id).where(
-        OutboundMessage.id.in_(ids), OutboundMessage.claimed_by == token, OutboundMessage.status == SENDING)
-        .order_by(OutboundMessage.priority, OutboundMessage.due_at, OutboundMessage.id)))
-
-
-def release_stale_claims(now: datetime) -> int:
-    """Messages claimed by a process that died mid-send go back to the outbox (better twice than never)."""
-    stale = list(db.session.scalars(select(OutboundMessage).where(
-        OutboundMessage.status == SENDING, OutboundMessage.claimed_at < now - STALE_CLAIM)))
-    for message in stale:
-        message.status, message.claimed_by = PENDING, None
-        message.last_error = "The sending process stopped before recording an outcome; sending again."
-        if message.alert_id:
-            timeline.note(message.alert_id, "retry", message.last_error, message=message)
+    values = {"status": SENDING, "claimed_at": now, "claimed_by": token, "lease_until": now + lease()}
+    db.session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(ids), OutboundMessage.status == PENDING)
+                       .values(**values).execution_options(synchronize_session=False))
+    methods = select(OutboundMessage.contact_method_id).where(
+        OutboundMessage.claimed_by == token, OutboundMessage.purpose == "alert",
+        OutboundMessage.contact_method_id.is_not(None)).scalar_subquery()
+    companions = select(OutboundMessage.id).where(
+        OutboundMessage.status == PENDING, OutboundMessage.due_at <= now, OutboundMessage.purpose == "alert",
+        OutboundMessage.contact_method_id.in_(methods))
+    if postgres:
+        companions = companions.with_for_update(skip_locked=True)
+    more = list(db.session.scalars(companions))
+    if more:
+        db.session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(more),
+                                                         OutboundMessage.status == PENDING)
+                           .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
-    return len(stale)
+    return list(db.session.scalars(_due_order(select(OutboundMessage.id).where(
+        OutboundMessage.claimed_by == token, OutboundMessage.status == SENDING))))
+
+
+def renew_lease(token: str, now: datetime) -> None:
+    """Keep this pass's claims while it is still sending them; commits."""
+    db.session.execute(update(OutboundMessage).where(OutboundMessage.claimed_by == token,
+                                                     OutboundMessage.status == SENDING)
+                       .values(lease_until=now + lease()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def recover_expired_leases(now: datetime) -> dict[str, int]:
+    """Settle or free the messages whose lease ran out with no recorded outcome; commits.
+
+    A message a delivery report has spoken for left the provider: it is sent (and its bundled pages with it).
+    Any other goes back to the outbox with the pages bundled into it, to be sent again: maybe twice, never lost.
+    """
+    counts = {"settled": 0, "released": 0}
+    expired = list(db.session.scalars(select(OutboundMessage).where(
+        OutboundMessage.status == SENDING, OutboundMessage.lease_until < now,
+        OutboundMessage.bundled_into_id.is_(None)).order_by(OutboundMessage.id).limit(500)))
+    for message in expired:
+        if message.delivery_status:
+            counts["settled"] += settle_as_sent(message, now, why=f"delivery report '{message.delivery_status}'")
+            continue
+        released = db.session.execute(
+            update(OutboundMessage).where(OutboundMessage.id == message.id, OutboundMessage.status == SENDING,
+                                          OutboundMessage.lease_until < now)
+            .values(status=PENDING, claimed_by=None, lease_until=None, due_at=now,
+                    last_error="Its sending process stopped before recording an outcome and no delivery report "
+                               "came: sending again.")
+            .execution_options(synchronize_session=False)).rowcount
+        if not released:
+            continue
+        counts["released"] += 1
+        _release_bundled(message.id, now)
+        if message.alert_id:
+            timeline.note(message.alert_id, "retry", f"{message.kind.upper()} to {message.address}: its sender "
+                          "stopped before recording an outcome and no delivery report came; sending again.")
+    # Pages whose bundle was settled or freed above, or whose bundle was recorded without them (a crash
+    # between two writes of an older version), never stay claimed past their lease.
+    orphans = list(db.session.scalars(select(OutboundMessage.id).where(
+        OutboundMessage.status == SENDING, OutboundMessage.lease_until < now,
+        OutboundMessage.bundled_into_id.is_not(None))))
+    if orphans:
+        db.session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(orphans),
+                                                         OutboundMessage.status == SENDING)
+                           .values(status=PENDING, claimed_by=None, lease_until=None, bundled_into_id=None,
+                                   due_at=now).execution_options(synchronize_session=False))
+        counts["released"] += len(orphans)
+    db.session.commit()
+    return counts
+
+
+def _release_bundled(primary_id: int, now: datetime) -> None:
+    db.session.execute(update(OutboundMessage).where(OutboundMessage.bundled_into_id == primary_id,
+                                                     OutboundMessage.status == SENDING)
+                       .values(status=PENDING, claimed_by=None, lease_until=None, bundled_into_id=None, due_at=now)
+                       .execution_options(synchronize_session=False))
+
+
+def settle_as_sent(message: OutboundMessage, now: datetime, *, why: str, reference: str | None = None) -> int:
+    """Mark a claimed message as sent (and the pages bundled into it as bundled); 1 when it changed. No commit."""
+    changed = db.session.execute(
+        update(OutboundMessage).where(OutboundMessage.id == message.id, OutboundMessage.status.in_((SENDING, PENDING)))
+        .values(status=MessageStatus.SENT.value, sent_at=func.coalesce(OutboundMessage.sent_at, now),
+                provider_ref=func.coalesce(OutboundMessage.provider_ref, reference), lease_until=None,
+                last_error=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed:
+        db.session.execute(update(OutboundMessage).where(OutboundMessage.bundled_into_id == message.id,
+                                                         OutboundMessage.status.in_((SENDING, PENDING)))
+                           .values(status=MessageStatus.BUNDLED.value, lease_until=None, body="")
+                           .execution_options(synchronize_session=False))
+        for alert_id in _alert_ids_of(message.id):
+            timeline.note(alert_id, "notified", f"{message.kind.upper()} to {message.address} confirmed sent by "
+                          f"its {why}.", message=message)
+    return changed
+
+
+def _alert_ids_of(message_id: int) -> list[int]:
+    rows = db.session.scalars(select(OutboundMessage.alert_id).where(
+        or_(OutboundMessage.id == message_id, OutboundMessage.bundled_into_id == message_id),
+        OutboundMessage.alert_id.is_not(None)))
+    return sorted(set(rows))
 
 
 # --- deciding ---------------------------------------------------------------------------------------
@@ -116,7 +221,7 @@ def _over_limit(groups: list[list[OutboundMessage]], now: datetime) -> list[list
             continue
         due_at = (oldest + window) if oldest is not None and already >= count else now + timedelta(seconds=30)
         for message in group:
-            message.status, message.claimed_by, message.due_at = PENDING, None, due_at
+            message.status, message.claimed_by, message.lease_until, message.due_at = PENDING, None, None, due_at
             if message.alert_id:
                 timeline.note(message.alert_id, "throttled",
                               f"{message.kind.upper()} to {message.address} waits until {due_at:%H:%M:%S} UTC: "
@@ -132,6 +237,7 @@ class Outgoing:
     payload: Message
     bundled_ids: list[int]
     alert_ids: list[int]
+    sensitive: bool = False
 
 
 def _bundle_groups(messages: list[OutboundMessage]) -> list[list[OutboundMessage]]:
@@ -148,8 +254,9 @@ def _compose(group: list[OutboundMessage]) -> Outgoing:
     primary = group[0]
     if primary.purpose != "alert":
         return Outgoing(primary.id, primary.kind, Message(to=primary.address, body=primary.body, kind=primary.kind,
-                                                          subject=primary.subject, message_id=primary.id),
-                        [], [primary.alert_id] if primary.alert_id else [])
+                                                          subject=primary.subject, message_id=primary.id,
+                                                          sensitive=primary.sensitive),
+                        [], [primary.alert_id] if primary.alert_id else [], sensitive=primary.sensitive)
     alerts: list[Alert] = []
     for message in group:
         if message.alert not in alerts:
@@ -164,7 +271,8 @@ def _compose(group: list[OutboundMessage]) -> Outgoing:
         subject, body = email_parts(alerts)
     primary.body, primary.subject = body, subject
     for other in group[1:]:
-        other.status, other.bundled_into_id, other.body = MessageStatus.BUNDLED.value, primary.id, ""
+        # Still `sending`: it is done only when the bundle is recorded as sent (see settle_as_sent).
+        other.bundled_into_id, other.body = primary.id, ""
     return Outgoing(primary.id, primary.kind, Message(to=primary.address, body=body, kind=primary.kind,
                                                       subject=subject, message_id=primary.id),
                     [other.id for other in group[1:]], [alert.id for alert in alerts])
@@ -172,15 +280,14 @@ def _compose(group: list[OutboundMessage]) -> Outgoing:
 
 def prepare(ids: list[int], now: datetime) -> list[Outgoing]:
     """Drop what is no longer needed, hold back what is throttled, bundle the rest; commit the decisions."""
-    messages = list(db.session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids))
-                                       .options(selectinload(OutboundMessage.alert))
-                                       .order_by(OutboundMessage.priority, OutboundMessage.due_at,
-                                                 OutboundMessage.id)))
+    messages = list(db.session.scalars(_due_order(
+        select(OutboundMessage).where(OutboundMessage.id.in_(ids)).options(selectinload(OutboundMessage.alert)))))
     live = []
     for message in messages:
         reason = _closed_reason(message)
         if reason:
             message.status, message.last_error = MessageStatus.DROPPED.value, f"Not sent: {reason}."
+            message.lease_until = None
             timeline.note(message.alert_id, "dropped", message.last_error, message=message)
         else:
             live.append(message)
@@ -204,56 +311,168 @@ def prepare(ids: list[int], now: datetime) -> list[Outgoing]:
 class Outcome:
     reference: str | None = None
     error: ChannelError | None = None
+    channel: str = ""
 
 
-def send_all(outgoing: list[Outgoing]) -> list[Outcome]:
-    """Send through the channels, a few at a time; no database work happens here."""
-    config = current_app.config
-
-    def send(item: Outgoing) -> Outcome:
-        try:
-            return Outcome(reference=channel_for(item.kind, config).send(item.payload))
-        except ChannelError as error:
-            return Outcome(error=error)
-        except Exception as error:  # a bug in a channel must not lose the outcome of the others
-            log.exception("channel %s raised", item.kind)
-            return Outcome(error=ChannelError(f"unexpected error: {error}"))
-
-    workers = int(config.get("ENGINE_SEND_CONCURRENCY", 4))
-    if workers <= 1 or len(outgoing) <= 1:
-        return [send(item) for item in outgoing]
-    with ThreadPoolExecutor(max_workers=min(workers, len(outgoing))) as pool:
-        return list(pool.map(send, outgoing))
+def send_one(item: Outgoing, config) -> Outcome:
+    """Send through the item's channel; no database work happens here (it runs on a worker thread)."""
+    channel = channel_for(item.kind, config)
+    try:
+        return Outcome(reference=channel.send(item.payload), channel=channel.name)
+    except ChannelError as error:
+        return Outcome(error=error, channel=channel.name)
+    except Exception as error:  # a bug in a channel must not lose the outcome of the others
+        log.exception("channel %s raised", item.kind)
+        return Outcome(error=ChannelError(f"unexpected error: {error}"), channel=channel.name)
 
 
 def record(item: Outgoing, outcome: Outcome, now: datetime) -> None:
-    """Write the outcome of one send and what follows from it (retry, fail-over); commits."""
-    message = db.session.get(OutboundMessage, item.message_id)
-    message.channel = channel_for(item.kind, current_app.config).name
+    """Write the outcome of one send and what follows from it (retry, fail-over, "maybe sent"); commits."""
+    message = db.session.get(OutboundMessage, item.message_id, populate_existing=True)
+    message.channel = outcome.channel or message.channel
     message.attempts += 1
-    siblings = [db.session.get(OutboundMessage, mid) for mid in item.bundled_ids]
+    siblings = [db.session.get(OutboundMessage, mid, populate_existing=True) for mid in item.bundled_ids]
+    if item.sensitive and not channel_for(item.kind, current_app.config).keeps_body:
+        message.body = REDACTED  # a code is readable only until it has gone (the console keeps it to be read)
     if outcome.error is None:
-        message.status, message.sent_at, message.provider_ref = MessageStatus.SENT.value, now, outcome.reference
-        message.last_error = None
+        if message.status not in SENT_STATES:  # a delivery report may have settled it while the send returned
+            message.status, message.sent_at = MessageStatus.SENT.value, now
+        message.provider_ref = message.provider_ref or outcome.reference
+        message.last_error, message.lease_until = None, None
+        for sibling in siblings:
+            if sibling.status in (SENDING, PENDING):
+                sibling.status, sibling.lease_until = MessageStatus.BUNDLED.value, None
+                sibling.bundled_into_id = message.id
         for alert_id in item.alert_ids:
             timeline.note(alert_id, "notified", f"{item.kind.upper()} to {message.address} sent"
                           f" ({message.channel}{', ' + outcome.reference if outcome.reference else ''}).",
                           message=message)
+    elif outcome.error.uncertain:
+        _maybe_sent(message, item, outcome.error, now)
     else:
         after_failure(message, siblings, outcome.error, now)
+        message.lease_until = None
     db.session.commit()
 
 
-def send_due_messages(*, batch: int = 100, max_batches: int = 50) -> int:
-    """Claim, send and record due messages until none are due (bounded); returns how many were sent."""
-    sent = 0
+def _maybe_sent(message: OutboundMessage, item: Outgoing, error: ChannelError, now: datetime) -> None:
+    """The provider may have taken it: keep it claimed until a delivery report settles it, or the lease
+    runs out and it is sent again. Never a quick retry, which would page twice."""
+    message.last_error = f"{error} - it may have been sent; waiting for a delivery report before sending again."[:500]
+    message.lease_until = now + lease()
+    for alert_id in item.alert_ids:
+        timeline.note(alert_id, "uncertain", f"{item.kind.upper()} to {message.address}: {error}. It may have gone "
+                      f"out: sent again at {message.lease_until:%H:%M:%S} UTC unless a delivery report comes first.",
+                      message=message)
+
+
+@dataclass
+class SendPass:
+    """One engine pass over the outbox: what it sent, and outcomes it could not write yet."""
+    token: str = field(default_factory=claim_token)
+    sent: int = 0
+    unrecorded: list[tuple[Outgoing, Outcome, datetime]] = field(default_factory=list)
+    renewed: float = field(default_factory=time.monotonic)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """One bounded pool per process, reused by every pass (threads are cheap to keep, slow to start)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers != workers:  # noqa: SLF001  (configuration changed: tests)
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox-send")
+        return _POOL
+
+
+def _record_or_keep(state: SendPass, item: Outgoing, outcome: Outcome, now: datetime) -> None:
+    try:
+        record(item, outcome, now)
+        state.sent += outcome.error is None
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("message %s: the database is unreachable; its outcome is kept and written when it is back",
+                    item.message_id)
+        state.unrecorded.append((item, outcome, now))
+
+
+def flush_unrecorded(state: SendPass, *, give_up_after: float = 600.0, sleep=time.sleep) -> bool:
+    """Write the outcomes kept while the database was away, retrying until it answers; True when all are in."""
+    deadline = time.monotonic() + give_up_after
+    while state.unrecorded:
+        item, outcome, at = state.unrecorded[0]
+        try:
+            record(item, outcome, at)
+        except DBAPIError:
+            db.session.rollback()
+            if time.monotonic() > deadline:
+                return False
+            sleep(RECORD_RETRY_SECONDS)
+            continue
+        state.unrecorded.pop(0)
+        state.sent += outcome.error is None
+    return True
+
+
+def send_due_messages(*, batch: int | None = None, max_batches: int = 50,
+                      on_progress: Callable[[], None] | None = None,
+                      should_stop: Callable[[], bool] | None = None) -> int:
+    """Claim, send and record due messages until none are due (bounded); returns how many were sent.
+
+    Up to ENGINE_SEND_CONCURRENCY sends are in flight at once; each outcome is recorded the moment its send
+    returns. `on_progress` is called between records (the engine writes its heartbeat there). When
+    `should_stop()` turns true no new batch is claimed: the sends in flight finish and are recorded.
+    """
+    config = current_app.config
+    workers = int(config["ENGINE_SEND_CONCURRENCY"])
+    batch = batch or max(2 * workers, 10)
+    state = SendPass()
     for _ in range(max_batches):
+        if not flush_unrecorded(state) or (should_stop is not None and should_stop()):
+            break
         now = utcnow()
-        ids = claim_due(now, claim_token(), batch)
+        ids = claim_due(now, state.token, batch)
         if not ids:
             break
         outgoing = prepare(ids, now)
-        for item, outcome in zip(outgoing, send_all(outgoing)):
-            record(item, outcome, now)
-            sent += outcome.error is None
-    return sent
+        _send_and_record(state, outgoing, config, workers, on_progress)
+    flush_unrecorded(state)
+    return state.sent
+
+
+def _send_and_record(state: SendPass, outgoing: list[Outgoing], config, workers: int,
+                     on_progress: Callable[[], None] | None) -> None:
+    if workers <= 1 or len(outgoing) <= 1:
+        for item in outgoing:
+            _record_or_keep(state, item, send_one(item, config), utcnow())
+            _between_records(state, on_progress)
+        return
+    pool = _pool(workers)
+    pending: set[Future] = set()
+    items: dict[Future, Outgoing] = {}
+    for item in outgoing:
+        future = pool.submit(send_one, item, config)
+        items[future] = item
+        pending.add(future)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            _record_or_keep(state, items.pop(future), future.result(), utcnow())
+        _between_records(state, on_progress)
+
+
+def _between_records(state: SendPass, on_progress: Callable[[], None] | None) -> None:
+    if state.unrecorded:
+        return  # the database is away: nothing else to write now
+    try:
+        # A third of the lease gone: take it again for what this pass still holds (a slow provider).
+        if time.monotonic() - state.renewed > lease().total_seconds() / 3:
+            renew_lease(state.token, utcnow())
+            state.renewed = time.monotonic()
+        if on_progress is not None:
+            on_progress()
+    except DBAPIError:
+        db.session.rollback()

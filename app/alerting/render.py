@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-from app.alerting.channels.gsm import fit_one_segment, to_gsm7
+from app.alerting.channels.gsm import fit_one_segment, gsm7_length, to_gsm7
 from app.alerting.models import Alert
 
 SEGMENT = 160
@@ -13,13 +13,33 @@ def alert_url(alert: Alert) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/alerts/{alert.id}"
 
 
+def short_link(path: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}{path}"
+
+
+def _cut(text: str, room: int) -> str:
+    """`text` in at most `room` septets, ending in ".." when it had to be cut."""
+    if gsm7_length(text) <= room:
+        return text
+    return fit_one_segment(text, limit=max(room, 3)).removesuffix("...").rstrip(" .,;:") + ".."
+
+
 def sms_text(items: list[tuple[int, Alert]]) -> str:
-    """One SMS for one alert or a bundle: the reply instructions always survive, the summaries are cut."""
-    first_code = items[0][0]
-    instructions = to_gsm7(render_template("messages/alert_sms_reply.txt", code=first_code, count=len(items)).strip())
-    head = to_gsm7(render_template("messages/alert_sms.txt", items=items).strip())
-    room = SEGMENT - len(instructions) - 1
-    return f"{fit_one_segment(head, limit=room)} {instructions}"
+    """One SMS for one alert or a bundle, in one GSM-7 segment: the codes, the reply words and the link
+    always survive; the summaries are cut to the room left (evenly, in a bundle)."""
+    link = short_link(f"/a/{items[0][1].id}" if len(items) == 1 else "/alerts")
+    summaries = [to_gsm7(" ".join(alert.summary.split())).rstrip(".") for _code, alert in items]
+    for with_link in (link, ""):
+        frame = to_gsm7(render_template("messages/alert_sms.txt", link=with_link,
+                                        items=[(code, "") for code, _alert in items]).strip())
+        room = SEGMENT - gsm7_length(frame)
+        if room >= 3 * len(items):
+            break
+    share = room // len(items)
+    cut = [_cut(summary, share) for summary in summaries]
+    text = to_gsm7(render_template("messages/alert_sms.txt", link=with_link,
+                                   items=[(code, summary) for (code, _alert), summary in zip(items, cut)]).strip())
+    return fit_one_segment(text)  # a guard: the arithmetic above already keeps it within one segment
 
 
 def voice_text(alerts: list[Alert]) -> str:

@@ -4,7 +4,8 @@ Codes are the smallest number not held by another open alert on the same phone, 
 numbers (`12`), and a code is free again once its alert is resolved. A resolved alert keeps its code row
 until the number is given out again, so a late `12r` is answered "#12 was already resolved by ..." rather
 than "no open alert". Replies are case-insensitive and tolerant of spaces: `12a`, `12 A`, `ack 12`, `a`
-(the newest open alert for that phone), `12r`, `12e`, STOP / START (the carrier-level opt-out words).
+(the newest unacknowledged alert for that phone; the answer names it), `aa` or `ack all` (every alert of the
+last bundled SMS the phone got), `12r`, `12e`, STOP / START (the carrier-level opt-out words).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.alerting import services
@@ -29,6 +30,7 @@ _WORD = "|".join(sorted(ACTIONS, key=len, reverse=True))
 _CODE_FIRST = re.compile(rf"^(\d{{1,4}})\s*({_WORD})$")
 _WORD_FIRST = re.compile(rf"^({_WORD})\s*#?\s*(\d{{1,4}})$")
 _WORD_ALONE = re.compile(rf"^({_WORD})$")
+ACK_ALL_WORDS = {"aa", "ack all", "acknowledge all", "a all"}
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_CAP, HELP_WINDOW = 3, timedelta(hours=1)  # error and help answers per number
@@ -62,7 +64,7 @@ def code_for(phone: str, alert: Alert) -> int:
 
 @dataclass(frozen=True)
 class Command:
-    action: str  # ack | resolve | escalate | stop | start | help
+    action: str  # ack | ack_all | resolve | escalate | stop | start | help
     code: int | None = None
 
 
@@ -73,6 +75,8 @@ def parse_reply(body: str) -> Command:
         return Command("stop")
     if text in START_WORDS:
         return Command("start")
+    if text in ACK_ALL_WORDS:
+        return Command("ack_all")
     if match := _CODE_FIRST.match(text):
         return Command(ACTIONS[match.group(2)], int(match.group(1)))
     if match := _WORD_FIRST.match(text):
@@ -103,11 +107,27 @@ def _help_allowed(phone: str) -> bool:
 
 
 def _alert_for(phone: str, code: int | None) -> Alert | None:
+    """The alert a code names on this phone; without a code, the newest one nobody has acknowledged yet."""
     query = select(Alert).join(ReplyCode, ReplyCode.alert_id == Alert.id).where(ReplyCode.phone == phone)
     if code is not None:
         return db.session.scalar(query.where(ReplyCode.code == code))
-    return db.session.scalar(query.where(Alert.status != AlertStatus.RESOLVED.value)
+    return db.session.scalar(query.where(Alert.status == AlertStatus.TRIGGERED.value)
                              .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(1))
+
+
+def last_page_alerts(phone: str) -> list[Alert]:
+    """The alerts of the last page this phone was sent by SMS: one alert, or every alert of a bundle."""
+    last = db.session.scalar(select(OutboundMessage.id).where(
+        OutboundMessage.address == phone, OutboundMessage.kind == "sms", OutboundMessage.purpose == "alert",
+        OutboundMessage.status.in_((MessageStatus.SENT.value, MessageStatus.DELIVERED.value)))
+        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.id.desc()).limit(1))
+    if last is None:
+        return []
+    ids = set(db.session.scalars(select(OutboundMessage.alert_id).where(
+        or_(OutboundMessage.id == last, OutboundMessage.bundled_into_id == last),
+        OutboundMessage.alert_id.is_not(None))))
+    return list(db.session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.created_at.desc(),
+                                                                                   Alert.id.desc())))
 
 
 def handle_sms_reply(phone: str, body: str) -> str | None:
@@ -120,6 +140,8 @@ def handle_sms_reply(phone: str, body: str) -> str | None:
     command = parse_reply(body)
     if command.action in ("stop", "start"):
         return _opt(methods, person, command.action == "stop")
+    if command.action == "ack_all":
+        return _ack_all(phone, person, method)
     alert = _alert_for(phone, command.code) if command.action != "help" else None
     if alert is None:
         if not _help_allowed(phone):
@@ -131,6 +153,30 @@ def handle_sms_reply(phone: str, body: str) -> str | None:
         return answer
     answer = _act(alert.id, command.action, person, phone, command.code)
     _record_reply(phone, person, method, answer, "sms_reply", db.session.get(Alert, alert.id))
+    db.session.commit()
+    return answer
+
+
+def _ack_all(phone: str, person: User, method: ContactMethod) -> str | None:
+    """`aa`: acknowledge every alert of the last bundle this phone got (those still unacknowledged)."""
+    alerts = last_page_alerts(phone)
+    if not alerts:
+        if not _help_allowed(phone):
+            db.session.rollback()
+            return None
+        answer = render_template("messages/sms_help.txt", code=None, action="ack_all").strip()
+        _record_reply(phone, person, method, answer, "sms_help")
+        db.session.commit()
+        return answer
+    via = f"SMS from {phone}"
+    acknowledged = []
+    for alert in alerts:
+        _alert, changed = services.act_and_commit(alert.id, lambda a: services.acknowledge(a, actor=person.name,
+                                                                                             via=via))
+        if changed:
+            acknowledged.append(code_for(phone, alert))
+    answer = render_template("messages/sms_answer_all.txt", codes=acknowledged, total=len(alerts)).strip()
+    _record_reply(phone, person, method, answer, "sms_reply", alerts[0])
     db.session.commit()
     return answer
 

@@ -13,6 +13,7 @@ from app.alerting import timeline
 from app.alerting.channels.twilio_common import delivery_error_is_permanent
 from app.alerting.failover import disable_method, fail_over
 from app.alerting.models import Alert, AlertStatus, MessageStatus, OutboundMessage
+from app.alerting.outbox import settle_as_sent
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -41,17 +42,19 @@ def message_and_alerts(message_id: str | int | None) -> tuple[OutboundMessage | 
     return message, [alert for alert in alerts if alert is not None]
 
 
-def record_delivery_report(message_id: str | int | None, status: str, error_code: str | None = None) -> bool:
+def record_delivery_report(message_id: str | int | None, status: str, error_code: str | None = None,
+                           provider_ref: str | None = None) -> bool:
     """Apply a provider's status for a message and commit; False when it was unknown, stale or not a status."""
     for attempt in range(3):
         try:
-            return _apply_report(message_id, (status or "").strip().lower(), error_code)
+            return _apply_report(message_id, (status or "").strip().lower(), error_code, provider_ref)
         except StaleDataError:
             db.session.rollback()  # the engine moved one of the alerts meanwhile; read again and re-apply
     return False
 
 
-def _apply_report(message_id: str | int | None, status: str, error_code: str | None) -> bool:
+def _apply_report(message_id: str | int | None, status: str, error_code: str | None,
+                  provider_ref: str | None) -> bool:
     db.session.expire_all()
     message, alerts = message_and_alerts(message_id)
     if message is None or status not in RANK:
@@ -59,6 +62,12 @@ def _apply_report(message_id: str | int | None, status: str, error_code: str | N
     if RANK[status] <= RANK.get(message.delivery_status or "", 0):
         return False  # older news than what we have (reports can arrive out of order)
     message.delivery_status = status
+    if message.status in (MessageStatus.SENDING.value, MessageStatus.PENDING.value) and status not in NOT_DELIVERED:
+        # Any report means the provider took it: a "maybe sent" message (its sender died, or timed out) is
+        # settled here, so it is not sent a second time when its lease runs out.
+        settle_as_sent(message, utcnow(), why=f"delivery report '{status}'",
+                       reference=(provider_ref or "")[:64] or None)
+        db.session.refresh(message)
     words = f"{message.kind.upper()} to {message.address}: {status}" + (f" (error {error_code})" if error_code else "")
     if status in DELIVERED:
         message.status, message.delivered_at = MessageStatus.DELIVERED.value, utcnow()

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.alerting import timeline
 from app.alerting.escalation import run_step
 from app.alerting.models import SEVERITIES, SOURCES, Alert, AlertStatus, MessageStatus, OutboundMessage
+from app.alerting.notices import NORMAL, URGENT, queue_notice, wake_engine
 from app.auth.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
@@ -26,6 +27,8 @@ from app.timeutil import utcnow
 
 SUMMARY_MAX, DETAILS_MAX, DEDUP_MAX = 200, 10_000, 200
 T = TypeVar("T")
+__all__ = ["NORMAL", "URGENT", "queue_notice", "raise_alert", "resolve_by_dedup_key", "acknowledge", "resolve",
+           "escalate", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields", "wake_engine"]
 
 
 def clean_alert_fields(*, summary: object, details: object, source: object, severity: object,
@@ -65,6 +68,8 @@ def raise_alert(*, summary: str, details: str = "", source: str, severity: str =
                 created_by: User | None = None) -> tuple[Alert, bool]:
     """Write an alert and its first messages in the caller's transaction; (alert, False) when it merged.
 
+    It escalates by the policy given (the caller passes its source's: a job's, a monitoring mapping's), else
+    by the organisation's fallback policy; with neither, nobody can be paged and /healthz says so.
     A second alert whose dedup key matches an open one adds to it instead of paging again, also when
     both arrive at the same moment (a unique index on open keys decides). Does not commit.
     """
@@ -82,7 +87,7 @@ def raise_alert(*, summary: str, details: str = "", source: str, severity: str =
     alert = Alert(summary=summary, details=details, source=source, severity=severity, dedup_key=dedup_key,
                   status=AlertStatus.TRIGGERED.value, created_at=now, created_by_id=created_by.id if created_by else None,
                   policy_id=policy.id if policy else None, policy_snapshot=snapshot_policy(policy) if policy else None,
-                  escalation_started_at=now, next_escalation_at=now if policy else None)
+                  escalation_started_at=now, next_escalation_at=now)
     try:
         with db.session.begin_nested():
             db.session.add(alert)
@@ -96,6 +101,7 @@ def raise_alert(*, summary: str, details: str = "", source: str, severity: str =
     timeline.note(alert, "triggered", f"Raised by {actor}" + (f" ({source})" if created_by else "")
                   + (f"; escalates by {policy.name}." if policy else "."), actor=actor)
     run_step(alert, now)
+    wake_engine()  # the first pages leave as soon as this commits, not at the next tick
     return alert, True
 
 

@@ -76,6 +76,13 @@ def alert(alert_id: int):
     return _render_alert(services.get_alert(alert_id))
 
 
+@bp.route("/a/<int:alert_id>")
+@allow(EVERYONE)
+def short_link(alert_id: int):
+    """The short link in a page's SMS: every character counts in one segment."""
+    return redirect(url_for("alerting.alert", alert_id=alert_id))
+
+
 def _when(value) -> str:
     return localtime(value, "%H:%M %Z") if value else "an unknown time"
 

@@ -54,7 +54,8 @@ def sms():
 def status():
     record_delivery_report(request.args.get("message_id"),
                            request.form.get("MessageStatus") or request.form.get("CallStatus") or "",
-                           request.form.get("ErrorCode") or None)
+                           request.form.get("ErrorCode") or None,
+                           provider_ref=request.form.get("MessageSid") or request.form.get("CallSid"))
     return Response(status=204)
 
 

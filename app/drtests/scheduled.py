@@ -1,7 +1,8 @@
 """Scheduler job: remind participants before a DR exercise, and flag a quarter with no exercise by BD-30.
 
 Each reminder or flag notice is a DrNotice row claimed before sending (its unique key makes a second scheduler
-skip it) and keeps its outcome: sent, failed, or no_method when the person has no verified email or SMS.
+skip it) and keeps its outcome: queued (the linked outbox message says whether it left), or no_method when the
+person has no verified email or SMS.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.delivery import deliver_now
+from app.alerting.notices import queue_notice
 from app.auth.models import User
 from app.auth.roles import EDITORS
 from app.calendar.models import business_calendar
@@ -30,7 +31,7 @@ FLAG_OFFSET = -30  # BD-30: the readiness calendar's "DR test" milestone
 
 
 def _notify(person: User, *, kind: str, key: str, **context) -> str | None:
-    """Claim the notice, send it through the person's email or SMS, record the outcome; None if already sent."""
+    """Claim the notice and queue it for the person's email or SMS; the outcome, or None if already noticed."""
     notice = DrNotice(kind=kind, key=key, user_id=person.id, outcome="no_method")
     db.session.add(notice)
     try:
@@ -42,10 +43,10 @@ def _notify(person: User, *, kind: str, key: str, **context) -> str | None:
     if method is None:
         log.warning("%s %s for %s: no verified email or SMS", kind, key, person.email)
     else:
-        message = deliver_now(user_id=person.id, method=method, purpose=kind, template=f"{kind}_{method.kind.value}",
+        message = queue_notice(user_id=person.id, method=method, purpose=kind, template=f"{kind}_{method.kind.value}",
                               name=person.name, **context)
         notice.message_id = message.id
-        notice.outcome = "failed" if message.status == "failed" else "sent"
+        notice.outcome = "queued"  # the linked message says whether it left
     db.session.commit()
     return notice.outcome
 
@@ -58,7 +59,7 @@ def _already(kind: str, key: str, user_id: int) -> bool:
 def remind_participants() -> dict[str, int]:
     """Remind the participants and owner of each exercise starting within DRTEST_REMINDER_DAYS, once each."""
     days = int(current_app.config["DRTEST_REMINDER_DAYS"])
-    summary = {"sent": 0, "failed": 0, "no_method": 0, "already": 0}
+    summary = {"queued": 0, "no_method": 0, "already": 0}
     if days <= 0:
         return summary
     now = utcnow()
@@ -91,7 +92,7 @@ def quarter_key(quarter: FiscalQuarter) -> str:
 def flag_quarter_without_exercise() -> dict[str, int]:
     """From BD-30 to the close, flag the current quarter once if no exercise is scheduled for it, and tell the
     crisis team and admins. Business days count on a weekends-only calendar in UTC."""
-    summary = {"flagged": 0, "sent": 0, "failed": 0, "no_method": 0}
+    summary = {"flagged": 0, "queued": 0, "no_method": 0}
     today = today_in("UTC")
     quarter = quarter_for(today)
     calendar = business_calendar(None, None)

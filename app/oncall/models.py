@@ -4,8 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, SmallInteger, String, Text,
-                        Time, UniqueConstraint)
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, SmallInteger, String,
+                        Text, Time, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
@@ -221,7 +221,9 @@ class EscalationPolicy(Audited, db.Model):
                       CheckConstraint("close_mode_max_delay >= 1 AND close_mode_max_delay <= 60",
                                       name="close_delay_range"),
                       CheckConstraint("ack_timeout_minutes >= 0 AND ack_timeout_minutes <= 1440",
-                                      name="ack_timeout_range"))
+                                      name="ack_timeout_range"),
+                      Index("uq_escalation_policies_fallback", "is_fallback", unique=True,
+                            sqlite_where=text("is_fallback"), postgresql_where=text("is_fallback")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -232,6 +234,9 @@ class EscalationPolicy(Audited, db.Model):
     close_mode_max_delay: Mapped[int] = mapped_column(default=5)
     # An acknowledged alert not resolved within this many minutes pages again (0: never).
     ack_timeout_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    # The organisation's fallback: pages alerts that have no policy of their own, and alerts whose policy
+    # ran out with nobody acknowledging. At most one policy is the fallback (a partial unique index).
+    is_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     steps: Mapped[list[EscalationStep]] = relationship(

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.delivery import deliver_now
+from app.alerting.notices import queue_notice
 from app.auth.models import User
 from app.extensions import db
 from app.oncall.coverage import load_schedules, schedule_spec
@@ -83,25 +83,25 @@ def _notify(schedule: Schedule, spec: ScheduleSpec, user: User, start: datetime,
         return None
     method = plan[0][1]
     until = _shift_end(spec, user.id, start) if kind == HANDOFF else None
-    record = deliver_now(user_id=user.id, method=method, purpose=kind, template=TEMPLATES[kind],
+    queue_notice(user_id=user.id, method=method, purpose=kind, template=TEMPLATES[kind],
                          kind=method.kind.value, schedule=schedule.name, starts=_local(start, user.time_zone),
                          until=_local(until, user.time_zone) if until else None)
     db.session.commit()
-    return "failed" if record.status == "failed" else COUNTS[kind]
+    return COUNTS[kind]
 
 
 def send_shift_reminders() -> dict[str, int]:
     """Remind everyone whose shift starts within SHIFT_REMINDER_MINUTES, and greet whoever just took over.
 
-    Returns how many reminders and hand-off notices went out, how many people could not be reached (no
-    usable contact method) and how many sends failed.
+    Returns how many reminders and hand-off notices were queued (the engine sends them and records each
+    outcome) and how many people could not be reached (no usable contact method).
     """
     now = utcnow()
     lead = timedelta(minutes=int(current_app.config["SHIFT_REMINDER_MINUTES"]))
     # The timeline starts a minute before the oldest start of interest: a stretch beginning exactly at the
     # timeline's start may have begun long before (it is cut there), so only later beginnings are hand-offs.
     since = now - HANDOFF_GRACE - timedelta(minutes=1)
-    summary = {"reminders": 0, "handoffs": 0, "unreachable": 0, "failed": 0}
+    summary = {"reminders": 0, "handoffs": 0, "unreachable": 0}
     due: list[tuple[int, int, datetime, str]] = []
     specs: dict[int, tuple[Schedule, ScheduleSpec]] = {}
     for schedule in load_schedules():

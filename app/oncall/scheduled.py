@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.delivery import deliver_now
+from app.alerting.notices import queue_notice
 from app.auth.models import User
 from app.calendar.models import business_calendar
 from app.calendar.services import quarter_for
@@ -79,7 +79,7 @@ def _send_reminder(person: User, method: ContactMethod, quarter: FiscalQuarter, 
         db.session.rollback()
         return False
     url = f"{current_app.config['PUBLIC_BASE_URL']}/oncall/people/{person.id}"
-    deliver_now(user_id=person.id, method=method, purpose=NOTICE_KIND, template=f"{NOTICE_KIND}_{method.kind.value}",
+    queue_notice(user_id=person.id, method=method, purpose=NOTICE_KIND, template=f"{NOTICE_KIND}_{method.kind.value}",
                 name=person.name, quarter_label=quarter.label, close_day=close_day(quarter, calendar).isoformat(),
                 url=url)
     db.session.commit()

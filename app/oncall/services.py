@@ -13,7 +13,8 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.delivery import deliver_now
+from app.alerting.models import OutboundMessage
+from app.alerting.notices import URGENT, queue_notice
 from app.auth.models import User
 from app.auth.roles import EDITORS
 from app.calendar.services import quarter_for
@@ -151,7 +152,8 @@ def _code_digest(method_id: int, code: str) -> str:
 
 
 def send_code(actor: User, method: ContactMethod) -> datetime:
-    """Send a fresh 6-digit code through the method itself; returns when it expires."""
+    """Put a fresh 6-digit code for the method in the outbox (sent through the method itself within seconds);
+    returns when it expires. Nothing is sent inside this call: the engine sends it and records the outcome."""
     ensure_can_edit(actor, method.user)
     if method.is_usable:
         raise Conflict("This method is already verified.")
@@ -163,15 +165,17 @@ def send_code(actor: User, method: ContactMethod) -> datetime:
     code = f"{secrets.randbelow(10**6):06d}"
     method.code_hash, method.code_attempts = _code_digest(method.id, code), 0
     method.code_sent_at, method.code_expires_at = now, now + timedelta(minutes=minutes)
-    message = deliver_now(user_id=method.user_id, method=method, purpose="verification", sensitive=True,
-                          template=f"verification_{method.kind.value}", code=code, minutes=minutes)
-    if message.status == "failed":
-        # Nothing arrived, so nothing can be typed in: forget the code and let them try again at once.
-        method.code_hash = method.code_expires_at = method.code_sent_at = None
-        db.session.commit()
-        raise Invalid(f"The code could not be sent: {message.last_error}")
+    queue_notice(user_id=method.user_id, method=method, purpose="verification", sensitive=True, priority=URGENT,
+                 template=f"verification_{method.kind.value}", code=code, minutes=minutes)
     db.session.commit()
     return method.code_expires_at
+
+
+def last_code_message(method: ContactMethod) -> OutboundMessage | None:
+    """The newest verification message to the method: the person page shows whether it left or failed."""
+    return db.session.scalar(select(OutboundMessage).where(
+        OutboundMessage.contact_method_id == method.id, OutboundMessage.purpose == "verification")
+        .order_by(OutboundMessage.id.desc()).limit(1))
 
 
 def verify_code(actor: User, method: ContactMethod, code: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Intege
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.alerting.models import OutboundMessage
 from app.audit.models import Audited
 from app.auth.models import User
 from app.calendar.models import Region
@@ -163,7 +164,7 @@ class ChecklistItem(Audited, db.Model):
     evidence: Mapped[str] = mapped_column(Text, default="")  # a note or a link
     na_reason: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reminder_outcome: Mapped[str | None] = mapped_column(String(12))  # sent | failed | no_owner | no_method
+    reminder_outcome: Mapped[str | None] = mapped_column(String(12))  # queued | no_owner | no_method (sent/failed: older rows)
     reminder_message_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -171,6 +172,16 @@ class ChecklistItem(Audited, db.Model):
     done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
     region: Mapped[Region | None] = relationship()
     lesson: Mapped[Lesson | None] = relationship()
+    reminder_message: Mapped[OutboundMessage | None] = relationship(
+        primaryjoin="foreign(ChecklistItem.reminder_message_id) == OutboundMessage.id", viewonly=True,
+        lazy="selectin")
+
+    @property
+    def reminder_delivery(self) -> str | None:
+        """What became of the overdue reminder, in words: the outbox message's status once queued."""
+        if self.reminder_outcome == "queued" and self.reminder_message is not None:
+            return self.reminder_message.status
+        return self.reminder_outcome.replace("_", " ") if self.reminder_outcome else None
 
     @property
     def item_status(self) -> ItemStatus:

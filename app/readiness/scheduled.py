@@ -6,7 +6,7 @@ import logging
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.alerting.delivery import deliver_now
+from app.alerting.notices import queue_notice
 from app.calendar.services import quarter_for
 from app.extensions import db
 from app.oncall import services as oncall
@@ -48,7 +48,7 @@ def remind_overdue_items() -> dict[str, int]:
     schedulers never remind twice. Items owned only by a role have nobody to write to: recorded as no_owner.
     """
     today = utcnow().date()
-    summary = {"sent": 0, "failed": 0, "no_owner": 0, "no_method": 0}
+    summary = {"queued": 0, "no_owner": 0, "no_method": 0}
     quarters = db.session.execute(select(ReadinessQuarter.fiscal_year, ReadinessQuarter.quarter)).all()
     ids = db.session.scalars(select(ChecklistItem.id).where(
         ChecklistItem.status.in_(OPEN_ITEM_STATUSES), ChecklistItem.due_on < today,
@@ -77,10 +77,10 @@ def _remind(item: ChecklistItem) -> str:
         return "no_method"
     quarter = fiscal_quarter(item.fiscal_year, item.quarter, int(current_app.config["FISCAL_YEAR_START_MONTH"]))
     url = f"{current_app.config['PUBLIC_BASE_URL']}/readiness/checklist?quarter={quarter_code(quarter)}#item-{item.id}"
-    message = deliver_now(user_id=owner.id, method=method, purpose="readiness_overdue",
+    message = queue_notice(user_id=owner.id, method=method, purpose="readiness_overdue",
                           template=f"readiness_overdue_{method.kind.value}", name=owner.name, title=item.title,
                           quarter_label=quarter.label, due_on=item.due_on.isoformat(), offset=f"{item.bd_offset:+d}",
                           url=url)
     item.reminder_message_id = message.id
-    item.reminder_outcome = "sent" if message.status == "sent" else "failed"
+    item.reminder_outcome = "queued"  # the linked message says whether it left
     return item.reminder_outcome

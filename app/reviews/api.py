@@ -54,7 +54,7 @@ def review_json(review: RiskReview, detail: bool = True) -> dict[str, Any]:
             "summary": review.summary, "attendees": [a.name for a in review.attendees]}
     if detail:
         body["items"] = [item_json(item) for item in queries.items_of(review)]
-        body["messages"] = [{"purpose": row.purpose, "name": row.name, "status": row.status, "error": row.error}
+        body["messages"] = [{"purpose": row.purpose, "name": row.name, "status": row.outcome, "error": row.outcome_error}
                             for row, _message in queries.messages_of(review)]
     return body
 

@@ -53,7 +53,7 @@ def _send(row: ReviewMessage, person: User, *, purpose: str, template: str, **co
     message = email_person(person, purpose=purpose, template=template, name=person.name, **context)
     row.message_id, row.status, row.error = message.id, message.status, (message.last_error or "")[:500]
     if message.status == "failed":
-        log.warning("%s of %s to %s failed: %s", purpose, context.get("week"), person.email, message.last_error)
+        log.warning("%s of %s to %s not queued: %s", purpose, context.get("week"), person.email, message.last_error)
     db.session.commit()
     return row.status
 

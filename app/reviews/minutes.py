@@ -46,5 +46,5 @@ def minutes_markdown(review: RiskReview, items: list[ReviewItem], messages: list
     reminders = [message for message in messages if message.purpose == "reminder"]
     if reminders:
         lines += ["", "## Reminders of overdue actions", ""]
-        lines += [f"- {m.name}: {m.status}{' — ' + m.error if m.error else ''}" for m in reminders]
+        lines += [f"- {m.name}: {m.outcome}{' — ' + m.outcome_error if m.outcome_error else ''}" for m in reminders]
     return "\n".join(lines) + "\n"

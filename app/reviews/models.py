@@ -12,6 +12,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, Sma
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.alerting.models import OutboundMessage
 from app.audit.models import Audited
 from app.auth.models import User
 from app.database import UTCDateTime
@@ -143,8 +144,20 @@ class ReviewMessage(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(120))
     purpose: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent | failed
+    # pending (queued in the outbox) | failed (nobody to send it to); the outbox message says the rest
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     error: Mapped[str] = mapped_column(String(500), default="")
     detail: Mapped[str] = mapped_column(Text, default="")  # e.g. the overdue actions a reminder listed
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    message: Mapped[OutboundMessage | None] = relationship(lazy="joined")
+
+    @property
+    def outcome(self) -> str:
+        """What became of it: the outbox message's status (pending, sending, sent, delivered, failed)."""
+        return self.message.status if self.message is not None else self.status
+
+    @property
+    def outcome_error(self) -> str:
+        return (self.message.last_error or "") if self.message is not None else self.error

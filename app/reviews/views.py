@@ -61,7 +61,7 @@ def review(review_id: int):
     messages = queries.messages_of(review)
     return render_template("reviews/review.html", review=review, items=items, grouped=_grouped(items),
                            reasons=agenda.REASONS, messages=messages,
-                           failed=[row for row, _message in messages if row.status == "failed"],
+                           failed=[row for row, _message in messages if row.outcome == "failed"],
                            decided=sum(1 for item in items if item.decision), confirm_form=ConfirmForm(formdata=None))
 
 

@@ -1,7 +1,7 @@
 """Emailing one person about the register (an expired acceptance, a pre-read, a reminder), never silently.
 
-The message goes through the person's first usable email method (the console stands in when no SMTP server is
-configured). A person with no usable email still gets a message row, with status "failed" and the reason, so
+The message is queued in the outbox for the person's first usable email method (the console stands in when no
+SMTP server is configured); the engine sends it and records the outcome on the row. A person with no usable email still gets a message row, with status "failed" and the reason, so
 the pages that list these messages show who was not told.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import select
 
-from app.alerting.delivery import deliver_now
+from app.alerting.notices import queue_notice
 from app.alerting.models import MessageStatus, OutboundMessage
 from app.auth.models import User
 from app.extensions import db
@@ -31,11 +31,11 @@ def email_method(person: User) -> ContactMethod | None:
 def email_person(person: User, *, purpose: str, template: str, **context) -> OutboundMessage:
     """Send `messages/<template>.txt` (first line: the subject) to `person`, or record why it could not go.
 
-    The caller commits. The returned row's status is "sent" or "failed" (with last_error).
+    The caller commits. The returned row is "pending" (the engine sends it) or "failed" (with last_error).
     """
     method = email_method(person) if person.active else None
     if method is not None:
-        return deliver_now(user_id=person.id, method=method, purpose=purpose, template=template, **context)
+        return queue_notice(user_id=person.id, method=method, purpose=purpose, template=template, **context)
     body = render_template(f"messages/{template}.txt", **context).strip()
     subject, _, rest = body.partition("\n")
     record = OutboundMessage(user_id=person.id, contact_method_id=None, channel="none", kind="email",

@@ -42,7 +42,12 @@ def healthz():
     paging = paging_health() if health.database_ok else None
     body["paging"] = {"ok": bool(paging and paging.ok), "problems": paging.problems if paging else [],
                       "last_tick_age_seconds": None if paging is None or paging.engine_age_seconds is None
-                      else round(paging.engine_age_seconds, 1)}
+                      else round(paging.engine_age_seconds, 1),
+                      "unpaged_alerts": paging.unpaged_alerts if paging else [],
+                      "unanswered_alerts": paging.unanswered_alerts if paging else [],
+                      "oldest_due_message_seconds": None if paging is None or paging.oldest_due_seconds is None
+                      else round(paging.oldest_due_seconds, 1),
+                      "stuck_sending_messages": paging.stuck_sending if paging else 0}
     healthy = health.healthy and paging is not None and paging.ok
     if not healthy:
         body["status"] = "unhealthy"

@@ -9,6 +9,7 @@ from sqlalchemy import (CheckConstraint, Date, Enum, ForeignKey, ForeignKeyConst
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from app.alerting.models import OutboundMessage
 from app.audit.models import Audited
 from app.auth.models import User
 from app.database import UTCDateTime
@@ -223,6 +224,7 @@ class VendorCheck(db.Model):
 
 
 class ReminderOutcome(enum.StrEnum):
+    QUEUED = "queued"  # in the outbox; the linked message carries what became of it
     SENT = "sent"
     FAILED = "failed"  # the channel refused it; the message row says why
     NO_OWNER = "no_owner"  # the vendor has no (active) owner to remind
@@ -249,3 +251,11 @@ class VendorReminder(db.Model):
 
     vendor: Mapped[Vendor] = relationship()
     owner: Mapped[User | None] = relationship()
+    message: Mapped[OutboundMessage | None] = relationship(lazy="joined")
+
+    @property
+    def delivery(self) -> str:
+        """What became of it, in words: the outbox message's status once queued, else the outcome."""
+        if self.outcome == ReminderOutcome.QUEUED and self.message is not None:
+            return self.message.status
+        return self.outcome.value.replace("_", " ")

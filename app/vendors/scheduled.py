@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.delivery import deliver_now
+from app.alerting.notices import queue_notice
 from app.auth.models import User
 from app.calendar.models import business_calendar
 from app.calendar.services import quarter_for
@@ -62,7 +62,8 @@ def reminder_method(person: User) -> ContactMethod | None:
 def remind_vendor_owners() -> dict[str, int]:
     """Send each due reminder once per vendor, offset and quarter; returns how many went which way."""
     offsets = tuple(current_app.config["VENDOR_REMINDER_OFFSETS"])
-    summary = {outcome.value: 0 for outcome in ReminderOutcome} | {"already": 0}
+    summary = {outcome.value: 0 for outcome in (ReminderOutcome.QUEUED, ReminderOutcome.NO_OWNER,
+                                                  ReminderOutcome.NO_METHOD)} | {"already": 0}
     if not offsets:
         return summary
     for vendor in db.session.scalars(campaign_vendors_query()).all():
@@ -111,13 +112,13 @@ def _remind(vendor: Vendor, owner: User | None, quarter: FiscalQuarter, offset: 
     else:
         base = current_app.config["PUBLIC_BASE_URL"]
         names = [contact.name for contact in pending]
-        message = deliver_now(
+        message = queue_notice(
             user_id=owner.id, method=method, purpose=PURPOSE, template=f"{PURPOSE}_{method.kind.value}",
             name=owner.name, vendor=vendor.name, quarter_label=quarter.label, count=len(pending),
             names=names[:NAMES_LISTED], more=max(len(names) - NAMES_LISTED, 0),
             close_day=close_day(quarter, calendar).isoformat(), offset=format_bd_offset(offset),
             url=f"{base}/vendors/{vendor.id}")  # no request here to build URLs from
         record.message_id = message.id
-        record.outcome = ReminderOutcome.FAILED if message.status == "failed" else ReminderOutcome.SENT
+        record.outcome = ReminderOutcome.QUEUED  # the linked message says whether it left
     db.session.commit()
     return record.outcome

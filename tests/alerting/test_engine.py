@@ -42,11 +42,11 @@ def test_a_new_alerts_first_page_goes_before_queued_updates(phones, make_user, a
 
 
 def test_two_claims_never_take_the_same_message(app, make_user):
-    alice = make_user("responder", name="Alice")
-    give_methods(alice, ("sms", ALICE, 0))
     for number in range(5):
+        person = make_user("responder", name=f"Person {number}")
+        give_methods(person, ("sms", f"+1415555020{number}", 0))
         raise_alert(summary=f"Alert {number}", source="api", escalation_policy_id=policy_for(
-            ([alice], 5), name=f"P{number}").id)
+            ([person], 5), name=f"P{number}").id)
     db.session.commit()
 
     first = outbox.claim_due(utcnow(), "one", 3)
@@ -56,18 +56,31 @@ def test_two_claims_never_take_the_same_message(app, make_user):
     assert outbox.claim_due(utcnow(), "three", 100) == []
 
 
-def test_a_claim_left_by_a_dead_process_is_sent_again_after_ten_minutes(phones, make_user):
+def test_every_due_page_for_one_phone_is_claimed_with_the_first(app, make_user):
+    alice = make_user("responder", name="Alice")
+    give_methods(alice, ("sms", ALICE, 0))
+    for number in range(5):
+        raise_alert(summary=f"Alert {number}", source="api", escalation_policy_id=policy_for(
+            ([alice], 5), name=f"P{number}").id)
+    db.session.commit()
+
+    first = outbox.claim_due(utcnow(), "one", 1)  # asked for one: the phone's other four travel with it
+
+    assert len(first) == 5 and outbox.claim_due(utcnow(), "two", 100) == []
+
+
+def test_a_claim_left_by_a_dead_process_is_sent_again_once_its_lease_runs_out(phones, make_user):
     alice = make_user("responder", name="Alice")
     give_methods(alice, ("sms", ALICE, 0))
     phones.trigger(escalation_policy_id=policy_for(([alice], 60)).id)
     [claimed] = outbox.claim_due(utcnow(), "dead-process", 10)  # claimed, then the process died
+    assert db.session.get(OutboundMessage, claimed).lease_until == utcnow() + timedelta(seconds=60)
 
-    phones.wait(minutes=9)
+    phones.wait(seconds=59)
     phones.expect_nothing()
-    phones.wait(minutes=1, seconds=1)
-    phones.tick()
+    phones.wait(seconds=2)  # the lease ran out: the next pass frees it and sends it
 
-    phones.expect_sms(ALICE, "#1")
+    phones.expect_sms(ALICE, "QD alert 1")
     assert db.session.get(OutboundMessage, claimed).status == MessageStatus.SENT.value
 
 
@@ -76,10 +89,10 @@ def test_a_policy_runs_again_as_many_times_as_it_says_then_stops(phones, make_us
     give_methods(alice, ("sms", ALICE, 0))
     alert = phones.trigger(escalation_policy_id=policy_for(([alice], 10), repeat=1).id)
     phones.tick()
-    phones.expect_sms(ALICE, "#1")
+    phones.expect_sms(ALICE, "QD alert 1:")
 
     phones.wait(minutes=10)
-    phones.expect_sms(ALICE, "#1")  # the second round
+    phones.expect_sms(ALICE, "QD alert 1:")  # the second round
     phones.wait(minutes=60)
 
     phones.expect_nothing()
@@ -94,16 +107,24 @@ def test_a_step_that_reaches_nobody_goes_on_to_the_next_at_once(phones, make_use
 
     phones.tick()
 
-    phones.expect_sms(BOB, "#1")
+    phones.expect_sms(BOB, "QD alert 1:")
     texts = [e.text for e in db.session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.id))]
     assert any("Nobody has no usable contact method" in text for text in texts)
 
 
-def test_an_alert_without_a_policy_is_recorded_and_says_nobody_is_paged(phones):
+def test_an_alert_without_a_policy_or_a_fallback_says_nobody_is_paged_and_health_names_it(phones, client):
     alert = phones.trigger(source="api")
     phones.tick()
     texts = [e.text for e in db.session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.id))]
-    assert "No escalation policy: nobody is paged." in texts
+    assert "No escalation policy and no fallback policy: nobody is paged." in texts
+    record_heartbeat()
+    record_heartbeat(ENGINE_HEARTBEAT)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    [unpaged] = response.get_json()["paging"]["unpaged_alerts"]
+    assert (unpaged["id"], unpaged["reason"]) == (alert.id, "no escalation policy and no fallback policy")
 
 
 def test_alerts_are_also_sent_by_email(phones, smtp_sink, make_user):

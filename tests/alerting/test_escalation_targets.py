@@ -48,14 +48,14 @@ def test_a_schedule_step_pages_whoever_is_on_call_when_it_runs(phones, make_user
 
     first = phones.trigger("Billing job missed", escalation_policy_id=policy.id, dedup_key="billing")
     phones.tick()
-    phones.expect_sms(BOB, "#1 CRITICAL: Billing job missed")  # Bob's week; Alice is not texted
+    phones.expect_sms(BOB, "QD alert 1: Billing job missed")  # Bob's week; Alice is not texted
     assert "Step 1: paging Bob." in timeline_texts(first.id)
 
     phones.traveller.shift(timedelta(days=7))  # Monday 09:00 handed the rotation back to Alice
     phones.trigger("Bookings job missed", escalation_policy_id=policy.id, dedup_key="bookings")
     phones.tick()
 
-    phones.expect_sms(ALICE, "#1 CRITICAL: Bookings job missed")
+    phones.expect_sms(ALICE, "QD alert 1: Bookings job missed")
 
 
 def test_a_schedule_with_nobody_on_call_goes_on_to_the_next_step_at_once(phones, make_user):
@@ -71,7 +71,7 @@ def test_a_schedule_with_nobody_on_call_goes_on_to_the_next_step_at_once(phones,
     alert = phones.trigger(escalation_policy_id=policy.id)
     phones.tick()  # no 30-minute wait on a step that reached nobody
 
-    phones.expect_sms(CAROL, "#1 CRITICAL")
+    phones.expect_sms(CAROL, "QD alert 1:")
     texts = timeline_texts(alert.id)
     assert "Step 1: paging nobody. (nobody is on call in Office hours)" in texts
     assert "Nobody could be paged at that step: going on to the next at once." in texts

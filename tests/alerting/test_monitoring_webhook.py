@@ -61,7 +61,7 @@ def test_alertmanager_firing_alerts_page_and_resolved_ones_resolve(phones, api_a
     assert (error_rate.summary, error_rate.severity, error_rate.dedup_key, error_rate.policy_id) == \
         ("HighErrorRate: HighErrorRate on the ERP", "medium", "alertmanager:higherrorrate", policy.id)
     assert "Error rate above 5%" in error_rate.details and "severity=warning" in error_rate.details
-    phones.expect_sms(ALICE, "2 open alerts: ")
+    phones.expect_sms(ALICE, "QD 2 alerts: ")
 
     monitor.post(URL, json=alertmanager(am_alert("HighErrorRate", status="resolved")))
 

@@ -33,8 +33,8 @@ def test_the_on_call_is_texted_and_a_reply_acknowledges(phones, people):
     alert = phones.trigger(escalation_policy_id=policy.id)
     phones.tick()
 
-    phones.expect_sms(ALICE, "#1 CRITICAL: ERP billing job missed its run Reply 1a ack, 1r resolve, 1e escalate")
-    assert phones.reply(ALICE, "1a") == "Acknowledged #1: ERP billing job missed its run. Reply 1r to resolve."
+    phones.expect_sms(ALICE, "QD alert 1: ERP billing job missed its run. Reply 1a to ack, 1r to resolve. http://127.0.0.1:5000/a/")
+    assert phones.reply(ALICE, "1a") == "Acknowledged alert 1: ERP billing job missed its run. Reply 1r to resolve."
     phones.wait(minutes=15)  # past step 1's wait: nothing more goes out once acknowledged
     assert db.session.get(Alert, alert.id).status == "acknowledged"
     assert timeline(alert.id)[:4] == ["triggered", "escalated", "notified", "acknowledged"]
@@ -45,13 +45,13 @@ def test_without_an_answer_it_escalates_to_step_two_after_the_wait(phones, peopl
     policy = policy_for(([alice], 10), ([bob], 10))
     phones.trigger(escalation_policy_id=policy.id)
     phones.tick()
-    phones.expect_sms(ALICE, "#1")
+    phones.expect_sms(ALICE, "QD alert 1:")
 
     phones.wait(minutes=9, seconds=59)
     phones.expect_nothing()
     phones.wait(seconds=1)
 
-    phones.expect_sms(BOB, "#1 CRITICAL")
+    phones.expect_sms(BOB, "QD alert 1:")
 
 
 def test_a_second_alert_with_the_same_open_key_adds_to_the_first_without_paging(phones, people):
@@ -89,14 +89,14 @@ def test_an_acknowledged_alert_not_resolved_in_time_pages_again(phones, people):
     policy = policy_for(([alice], 10), ack_timeout_minutes=30)
     alert = phones.trigger(escalation_policy_id=policy.id)
     phones.tick()
-    phones.expect_sms(ALICE, "#1")
+    phones.expect_sms(ALICE, "QD alert 1:")
     phones.reply(ALICE, "1a")
 
     phones.wait(minutes=29)
     phones.expect_nothing()
     phones.wait(minutes=1)
 
-    phones.expect_sms(ALICE, "#1 CRITICAL")
+    phones.expect_sms(ALICE, "QD alert 1:")
     assert db.session.get(Alert, alert.id).status == "triggered"
     assert "reopened" in timeline(alert.id)
 
@@ -112,7 +112,7 @@ def test_after_downtime_pending_pages_are_bundled_and_resolved_ones_dropped(phon
 
     phones.wait(minutes=3)
 
-    sms = phones.expect_sms(ALICE, "3 open alerts: ")
+    sms = phones.expect_sms(ALICE, "QD 3 alerts: ")
     assert "Job fx-rates" in sms.body and "Job gl-posting" not in sms.body
     rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all()
     assert sorted(row.status for row in rows) == ["bundled", "bundled", "dropped", "sent"]
@@ -141,7 +141,7 @@ def test_when_all_of_a_persons_methods_fail_the_next_step_is_paged_at_once(phone
     phones.tick()
     phones.tick()
 
-    phones.expect_sms(BOB, "#1")  # Alice's only number was refused
+    phones.expect_sms(BOB, "QD alert 1:")  # Alice's only number was refused
 
 
 def test_a_retryable_failure_backs_off_and_is_sent_once_it_works(phones, people):
@@ -156,7 +156,7 @@ def test_a_retryable_failure_backs_off_and_is_sent_once_it_works(phones, people)
     phones.expect_nothing()
     phones.wait(seconds=1)
 
-    phones.expect_sms(ALICE, "#1")
+    phones.expect_sms(ALICE, "QD alert 1:")
     assert db.session.get(OutboundMessage, message.id).status == "sent"
 
 
@@ -226,7 +226,7 @@ def test_seven_pages_due_together_are_one_sms_that_the_throttle_counts_once(phon
 
     phones.wait(minutes=1)
 
-    phones.expect_sms(ALICE, "7 open alerts: ")
+    phones.expect_sms(ALICE, "QD 7 alerts: ")
     phones.expect_nothing()
     rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all()
     assert sorted(row.status for row in rows) == ["bundled"] * 6 + ["sent"]
@@ -246,7 +246,7 @@ def test_pages_held_back_by_the_throttle_go_out_together_when_there_is_room(phon
     phones.expect_nothing()
     phones.wait(minutes=14)  # the first SMS went at minute 1: room again at minute 16
 
-    phones.expect_sms(ALICE, "2 open alerts: ")
+    phones.expect_sms(ALICE, "QD 2 alerts: ")
     assert "throttled" in timeline(db.session.scalar(select(Alert.id).where(Alert.dedup_key == "3")))
 
 
@@ -319,13 +319,13 @@ def test_a_second_resolve_reply_says_the_alert_was_already_resolved_by_whom_and_
     give_methods(jo, ("sms", "+14155550112", 0))
     phones.trigger(escalation_policy_id=policy_for(([jo], 30)).id)
     phones.tick()
-    phones.expect_sms("+14155550112", "#1 CRITICAL")
-    assert phones.reply("+14155550112", "1r") == "Resolved #1: ERP billing job missed its run"
+    phones.expect_sms("+14155550112", "QD alert 1:")
+    assert phones.reply("+14155550112", "1r") == "Resolved alert 1: ERP billing job missed its run"
 
     phones.wait(minutes=20)  # resolving freed code 1; Jo's second reply comes in late
     answer = phones.reply("+14155550112", "1r")
 
-    assert answer == "#1 was already resolved by Jo at 03:00: ERP billing job missed its run"  # 02:00 UTC, BST
+    assert answer == "QD alert 1 was already resolved by Jo at 03:00: ERP billing job missed its run"  # 02:00 UTC, BST
 
 
 def test_a_late_reply_is_answered_for_the_alert_its_code_last_stood_for_also_in_a_bundle(phones, people):
@@ -335,17 +335,17 @@ def test_a_late_reply_is_answered_for_the_alert_its_code_last_stood_for_also_in_
     policy = policy_for(([alice], 30))
     phones.trigger("Old job missed", escalation_policy_id=policy.id, dedup_key="old")
     phones.tick()
-    phones.expect_sms(ALICE, "#1 CRITICAL: Old job missed")
+    phones.expect_sms(ALICE, "QD alert 1: Old job missed")
     phones.reply(ALICE, "1r")  # code 1 is free again
     phones.wait(minutes=10)
     billing = phones.trigger("Billing missed", escalation_policy_id=policy.id, dedup_key="billing")
     bookings = phones.trigger("Bookings missed", escalation_policy_id=policy.id, dedup_key="bookings")
     phones.tick()
-    phones.expect_sms(ALICE, "2 open alerts: #1 Bookings missed; #2 Billing missed")  # newest first
+    phones.expect_sms(ALICE, "QD 2 alerts: 1 Bookings missed; 2 Billing missed")  # newest first
     phones.wait(minutes=5)
     for alert in (billing, bookings):
         act_and_commit(alert.id, lambda a: resolve(a, actor="Bob", via="web"))
 
-    assert phones.reply(ALICE, "2r") == "#2 was already resolved by Bob at 02:15: Billing missed"
-    assert phones.reply(ALICE, "1a") == "#1 was already resolved by Bob at 02:15: Bookings missed"
-    assert phones.reply(ALICE, "3r").startswith("No open alert #3 for this number.")  # never shown
+    assert phones.reply(ALICE, "2r") == "QD alert 2 was already resolved by Bob at 02:15: Billing missed"
+    assert phones.reply(ALICE, "1a") == "QD alert 1 was already resolved by Bob at 02:15: Bookings missed"
+    assert phones.reply(ALICE, "3r").startswith("No open alert 3 for this number.")  # never shown

@@ -132,7 +132,7 @@ def test_pressing_5_escalates_to_the_next_step_at_once(phones, call_to_carol):
     phones.tick()
 
     assert _spoken(twiml) == ["Escalated. Goodbye."]
-    phones.expect_sms(BOB, f"#1 CRITICAL: {SUMMARY}")  # now, not after step 1's 30 minutes
+    phones.expect_sms(BOB, f"QD alert 1: {SUMMARY}")  # now, not after step 1's 30 minutes
     assert db.session.get(Alert, alert.id).status == "triggered"
     texts = [event.text for event in _timeline(alert.id)]
     assert f"Carol asked to escalate now via voice call to {CAROL}." in texts and "Step 2: paging Bob." in texts

@@ -16,6 +16,7 @@ from app.drtests.scheduled import flag_quarter_without_exercise, remind_particip
 from app.extensions import db
 from app.oncall import services as contacts
 from app.timeutil import utcnow
+from tests.conftest import drain_outbox
 
 
 def verified_email(person):
@@ -33,21 +34,22 @@ def test_participants_are_reminded_once_within_the_reminder_window(make_exercise
     worker, silent = make_user("responder"), make_user("responder")
     verified_email(worker)
     exercise = make_exercise(scheduled_for=utcnow() + timedelta(days=3), participants=[worker, silent])
-    assert remind_participants()["sent"] == 0  # three days out, window is two
+    assert remind_participants()["queued"] == 0  # three days out, window is two
     clock.plus(24 * 60 + 1)
     summary = remind_participants()
-    assert summary == {"sent": 1, "failed": 0, "no_method": 2, "already": 0}  # the owner has no method either
-    assert remind_participants()["sent"] == 0
+    assert summary == {"queued": 1, "no_method": 2, "already": 0}  # the owner has no method either
+    assert remind_participants()["queued"] == 0
     messages = sent("drtest_reminder")
     assert len(messages) == 1 and messages[0].user_id == worker.id and exercise.name in messages[0].subject
     outcomes = {n.user_id: n.outcome for n in db.session.scalars(select(DrNotice))}
-    assert outcomes[worker.id] == "sent" and outcomes[silent.id] == "no_method"
+    assert outcomes[worker.id] == "queued" and outcomes[silent.id] == "no_method"
+    assert messages[0].status == "pending" and drain_outbox() == 1  # the engine sends it
 
 
 @pytest.mark.config(DRTEST_REMINDER_DAYS=0)
 def test_reminders_can_be_turned_off(make_exercise, make_user, clock):
     make_exercise(scheduled_for=utcnow() + timedelta(hours=2), participants=[make_user()])
-    assert remind_participants()["sent"] == remind_participants()["no_method"] == 0
+    assert remind_participants()["queued"] == remind_participants()["no_method"] == 0
 
 
 def test_a_quarter_without_an_exercise_is_flagged_from_bd_minus_30_once(make_user, clock):
@@ -57,7 +59,7 @@ def test_a_quarter_without_an_exercise_is_flagged_from_bd_minus_30_once(make_use
     clock.at(datetime(2026, 12, 17, 12, tzinfo=UTC))
     assert flag_quarter_without_exercise()["flagged"] == 0
     clock.at(datetime(2026, 12, 18, 12, tzinfo=UTC))
-    assert flag_quarter_without_exercise() == {"flagged": 1, "sent": 1, "failed": 0, "no_method": 0}
+    assert flag_quarter_without_exercise() == {"flagged": 1, "queued": 1, "no_method": 0}
     assert flag_quarter_without_exercise()["flagged"] == 0
     flag = db.session.scalars(select(QuarterFlag)).one()
     assert flag.quarter_label == "Q4 FY27"

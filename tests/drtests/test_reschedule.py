@@ -25,7 +25,7 @@ def test_a_rescheduled_exercise_moves_quarter_changes_people_and_reminds_again_f
     first, second = make_user("responder"), make_user("responder")
     verified_email(first)
     exercise = make_exercise(scheduled_for=utcnow() + timedelta(days=1), participants=[first])
-    assert remind_participants()["sent"] == 1
+    assert remind_participants()["queued"] == 1
 
     later = datetime(2027, 2, 10, 15, tzinfo=UTC)  # into the next fiscal year's first quarter
     exercises.update_exercise(exercise, kind="tabletop", scheduled_for=later, owner_id=exercise.owner_id,
@@ -35,7 +35,7 @@ def test_a_rescheduled_exercise_moves_quarter_changes_people_and_reminds_again_f
     assert (exercise.kind.value, exercise.scheduled_for, exercise.quarter_label) == ("tabletop", later, "Q1 FY28")
     assert sorted(p.user_id for p in exercise.participants) == sorted([first.id, second.id])
     clock.at(later - timedelta(days=1))
-    assert remind_participants()["sent"] == 1  # the first person, again, for the new date
+    assert remind_participants()["queued"] == 1  # the first person, again, for the new date
     assert len(sent("drtest_reminder")) == 2
 
 

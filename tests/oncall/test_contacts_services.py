@@ -17,6 +17,7 @@ from app.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.oncall import services as contacts
 from app.oncall.models import ContactMethod, NotificationRule
+from tests.conftest import drain_outbox
 from tests.oncall.conftest import last_code_sent
 
 NOON = datetime(2026, 11, 10, 12, tzinfo=UTC)
@@ -150,9 +151,15 @@ def test_sending_a_code_keeps_only_a_hash_and_sends_the_code_through_the_method_
     assert len(method.code_hash) == 64 and code not in method.code_hash
     assert method.code_attempts == 0
     [message] = sent_messages(method)
+    # Queued, urgent, marked secret; the engine sends it, never the request that asked for it.
     assert (message.purpose, message.kind, message.address, message.status) == ("verification", "sms",
-                                                                                 "+14155552671", "sent")
+                                                                                 "+14155552671", "pending")
+    assert (message.priority, message.sensitive, message.sent_at) == (0, True, None)
     assert message.body == f"Quarterdeck code: {code}. It expires in 10 minutes."
+    assert drain_outbox() == 1
+    db.session.refresh(message)
+    assert (message.status, message.channel) == ("sent", "console")
+    assert message.body == f"Quarterdeck code: {code}. It expires in 10 minutes."  # the console's reader needs it
 
 
 @pytest.mark.parametrize("kind, address", [("sms", "+14155552671"), ("voice", "+14155552671")])
@@ -308,6 +315,7 @@ def test_a_code_is_never_logged_nor_kept_in_the_audit_trail(responder, add_conta
     method = add_contact_method(responder)
     contacts.send_code(responder, method)
     code = last_code_sent(method)
+    drain_outbox()  # the console channel sends it (and logs that it did)
     code_hash = stored(method).code_hash
     with pytest.raises(Invalid):
         contacts.verify_code(responder, method, wrong(code))

@@ -15,10 +15,11 @@ from app.oncall import schedules
 from app.oncall.reminders import send_shift_reminders
 from app.scheduler import jobs
 from app.timeutil import UTC
+from tests.conftest import drain_outbox
 
 # Ana then Ben, weekly hand-off Mondays 09:00 UTC from 2026-11-02: Ben takes over on Monday 2026-11-09 09:00.
 HANDOFF = datetime(2026, 11, 9, 9, tzinfo=UTC)
-NOTHING = {"reminders": 0, "handoffs": 0, "unreachable": 0, "failed": 0}
+NOTHING = {"reminders": 0, "handoffs": 0, "unreachable": 0}
 
 
 def at(hour: int, minute: int = 0, day: int = 9) -> datetime:
@@ -68,6 +69,11 @@ def test_the_reminder_goes_once_and_names_the_start_in_the_persons_zone(primary,
     assert again == [NOTHING] * 3
     [message] = sent("shift_reminder")
     assert (message.user_id, message.kind, message.address) == (ana_ben[1].id, "sms", "+447700900123")
+    # Queued in the outbox, not sent by the scheduler job itself: the paging engine sends it.
+    assert message.status == "pending" and message.sent_at is None
+    assert drain_outbox() == 1
+    db.session.refresh(message)
+    assert (message.status, message.channel) == ("sent", "console")
     # 09:00 UTC is 09:00 GMT in London in November.
     assert message.body == ("Quarterdeck: your on-call shift for Primary starts at Mon 09 Nov 09:00 "
                             "Europe/London.")

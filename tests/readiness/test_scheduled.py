@@ -15,6 +15,7 @@ from app.readiness.scheduled import instantiate_current_quarter, remind_overdue_
 from app.readiness.snapshots import quarter_trend
 from app.scheduler import jobs
 from app.timeutil import fiscal_quarter, utcnow
+from tests.conftest import drain_outbox
 
 Q4 = fiscal_quarter(2027, 4)
 
@@ -68,21 +69,25 @@ def overdue_items(app, make_user, clock):
 
 
 def test_nothing_is_reminded_before_an_item_is_overdue(overdue_items):
-    assert remind_overdue_items() == {"sent": 0, "failed": 0, "no_owner": 0, "no_method": 0}
+    assert remind_overdue_items() == {"queued": 0, "no_owner": 0, "no_method": 0}
 
 
 def test_each_overdue_items_owner_is_reminded_once_and_the_outcome_is_kept(overdue_items, clock):
     clock.move_to(datetime(2026, 12, 21, 9, tzinfo=UTC))
-    assert remind_overdue_items() == {"sent": 1, "failed": 0, "no_owner": 1, "no_method": 1}
-    assert remind_overdue_items() == {"sent": 0, "failed": 0, "no_owner": 0, "no_method": 0}
+    assert remind_overdue_items() == {"queued": 1, "no_owner": 1, "no_method": 1}
+    assert remind_overdue_items() == {"queued": 0, "no_owner": 0, "no_method": 0}
     [message] = db.session.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "readiness_overdue"))
     assert message.user_id == overdue_items.id and "DR test" in message.subject
-    outcomes = {item.title: item.reminder_outcome for item in checklist.quarter_items(Q4)}
-    assert outcomes == {"DR test": "sent", "Vendors": "no_method", "Laptops": "no_owner"}
+    outcomes = {item.title: item.reminder_delivery for item in checklist.quarter_items(Q4)}
+    assert outcomes == {"DR test": "pending", "Vendors": "no method", "Laptops": "no owner"}
+    assert drain_outbox() == 1  # the engine sends it; the item shows what became of it
+    db.session.expire_all()
+    outcomes = {item.title: item.reminder_delivery for item in checklist.quarter_items(Q4)}
+    assert outcomes == {"DR test": "sent", "Vendors": "no method", "Laptops": "no owner"}
 
 
 def test_an_item_done_in_time_is_not_reminded(overdue_items, clock):
     [own] = [item for item in checklist.quarter_items(Q4) if item.owner_id == overdue_items.id]
     checklist.update_item(overdue_items, own, status="done")
     clock.move_to(datetime(2026, 12, 21, 9, tzinfo=UTC))
-    assert remind_overdue_items()["sent"] == 0
+    assert remind_overdue_items()["queued"] == 0

@@ -14,6 +14,7 @@ from app.reviews.agenda import build_review
 from app.reviews.messages import send_review_messages
 from app.reviews.models import ReviewMessage
 from app.risks import actions
+from tests.conftest import drain_outbox
 from tests.risks.fixtures import TUESDAY
 
 TODAY = date(2026, 11, 17)
@@ -53,6 +54,7 @@ def test_the_pre_read_goes_to_each_of_the_crisis_team_once(review, team, owner, 
     with at(TUESDAY + timedelta(minutes=2)):
         assert send_review_messages() == {"pre_reads": 1, "reminders": 0, "failed": 2}
         assert send_review_messages() == {"pre_reads": 0, "reminders": 0, "failed": 0}
+    assert drain_outbox() == 1
     mails = sent("risk_review_pre_read")
     assert [(m.user_id, m.status) for m in mails] == [(reachable.id, "sent"), (owner.id, "failed"),
                                                       (unreachable.id, "failed")]
@@ -80,6 +82,7 @@ def test_after_the_meeting_each_owner_of_overdue_actions_gets_one_reminder(revie
         assert send_review_messages() == {"pre_reads": 0, "reminders": 1, "failed": 1}
         assert send_review_messages() == {"pre_reads": 0, "reminders": 0, "failed": 0}
 
+    assert drain_outbox() == 3  # the two pre-reads queued earlier and the one reminder
     reminders = sent("risk_action_reminder")
     assert [(m.user_id, m.status) for m in reminders] == [(owner.id, "sent"), (unreachable.id, "failed")]
     assert reminders[0].subject == "Reminder: 2 overdue risk actions (2026-W47 review)"

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.risks import history, services, workflow
 from app.risks.models import RiskComment
 from app.risks.scheduled import expire_acceptances
+from tests.conftest import drain_outbox
 from tests.risks.fixtures import TUESDAY
 
 TODAY = date(2026, 11, 17)  # TUESDAY in the review's zone (Los Angeles)
@@ -145,6 +146,7 @@ def test_an_acceptance_holds_through_its_expiry_day_and_reopens_the_risk_the_day
     assert risk.next_review_on is not None
     assert "The acceptance expired on 2026-11-19" in comments_of(risk)[0]
     assert [p.cause for p in history.score_history(risk)][-1] == "expiry"
+    assert drain_outbox() == 1
     mail = db.session.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "risk_acceptance_expired"))
     assert (mail.user_id, mail.kind, mail.status) == (owner.id, "email", "sent")
     assert mail.subject == f"Risk R-{risk.id} is open again: its acceptance expired"

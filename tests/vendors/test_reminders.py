@@ -18,9 +18,10 @@ from app.vendors import campaign
 from app.vendors.models import VendorReminder
 from app.vendors.scheduled import remind_vendor_owners
 from config import ConfigError, load_config
+from tests.conftest import drain_outbox
 from tests.support import TEST_ENV
 
-NOTHING = {"sent": 0, "failed": 0, "no_owner": 0, "no_method": 0, "already": 0}
+NOTHING = {"queued": 0, "no_owner": 0, "no_method": 0, "already": 0}
 
 
 def noon(day: int, month: int = 1, year: int = 2027) -> datetime:
@@ -68,22 +69,22 @@ def test_the_reminder_of_the_latest_offset_reached_goes_out(vendor, at, day, mon
 
 
 def test_each_offset_reminds_once_per_quarter(vendor, at):
-    assert run_on(at, noon(1)) == {**NOTHING, "sent": 1}
+    assert run_on(at, noon(1)) == {**NOTHING, "queued": 1}
     assert run_on(at, noon(1)) == {**NOTHING, "already": 1}
     assert run_on(at, noon(8)) == {**NOTHING, "already": 1}
-    assert run_on(at, noon(15)) == {**NOTHING, "sent": 1}
+    assert run_on(at, noon(15)) == {**NOTHING, "queued": 1}
     assert run_on(at, noon(20)) == {**NOTHING, "already": 1}
-    assert recorded() == [(-20, "sent", 4), (-10, "sent", 4)]
+    assert recorded() == [(-20, "queued", 4), (-10, "queued", 4)]
     assert run_on(at, noon(2, 2)) == NOTHING  # Q1 FY28 has only just begun
-    assert run_on(at, noon(2, 4))["sent"] == 1  # Q1 FY28 closes on Friday 30 April: BD-20 is Friday 2 April
-    assert recorded()[-1] == (-20, "sent", 1)
+    assert run_on(at, noon(2, 4))["queued"] == 1  # Q1 FY28 closes on Friday 30 April: BD-20 is Friday 2 April
+    assert recorded()[-1] == (-20, "queued", 1)
 
 
 @pytest.mark.config(VENDOR_REMINDER_OFFSETS=(-5,))
 def test_the_offsets_come_from_the_configuration(vendor, at):
     assert run_on(at, noon(21)) == NOTHING  # BD-6
-    assert run_on(at, noon(22))["sent"] == 1  # BD-5: Friday 22 January
-    assert recorded() == [(-5, "sent", 4)]
+    assert run_on(at, noon(22))["queued"] == 1  # BD-5: Friday 22 January
+    assert recorded() == [(-5, "queued", 4)]
 
 
 def test_business_days_are_counted_in_the_owners_region(vendor, owner, at):
@@ -91,8 +92,8 @@ def test_business_days_are_counted_in_the_owners_region(vendor, owner, at):
                                     business_end=time(17), holiday_country="US")
     owner.region_id = region.id
     db.session.commit()
-    assert run_on(at, datetime(2027, 1, 14, 20, tzinfo=UTC))["sent"] == 1  # noon in Los Angeles on US BD-10
-    assert recorded() == [(-10, "sent", 4)]
+    assert run_on(at, datetime(2027, 1, 14, 20, tzinfo=UTC))["queued"] == 1  # noon in Los Angeles on US BD-10
+    assert recorded() == [(-10, "queued", 4)]
 
 
 def test_the_email_names_the_vendor_the_contacts_and_the_page(vendor, owner, at, app):
@@ -102,7 +103,11 @@ def test_the_email_names_the_vendor_the_contacts_and_the_page(vendor, owner, at,
     run_on(at, noon(15))
     [message] = reminders_sent()
     assert (message.kind, message.address, message.user_id, message.status) == ("email", "olive@example.com",
-                                                                              owner.id, "sent")
+                                                                              owner.id, "pending")
+    with at(noon(15)):
+        assert drain_outbox() == 1  # the engine sends it and records the outcome
+    db.session.refresh(message)
+    assert message.status == "sent" and db.session.scalars(select(VendorReminder)).one().delivery == "sent"
     assert "Orbis ERP" in message.subject and "Q4 FY27" in message.subject
     assert "Marcus Manager" in message.body and "Dana Desk" not in message.body
     assert "2027-01-29" in message.body and "BD-10" in message.body

@@ -66,7 +66,7 @@ def test_a_job_without_a_policy_raises_an_alert_that_pages_nobody_and_says_so(ma
     [alert] = alerts()
     assert (alert.status, alert.policy_id, alert.policy_snapshot, alert.escalation_exhausted) == \
         ("triggered", None, None, True)
-    assert "No escalation policy: nobody is paged." in alert_notes(alert)
+    assert "No escalation policy and no fallback policy: nobody is paged." in alert_notes(alert)
     assert events_of(job, "paged")[0].text == f"Paged: alert #{alert.id} (no escalation policy)."
 
 
@@ -114,4 +114,4 @@ def test_a_grouped_alert_of_jobs_without_policies_has_none(make_job, ping, clock
 
     [alert] = alerts()
     assert (alert.policy_id, alert.policy_snapshot) == (None, None)
-    assert "No escalation policy: nobody is paged." in alert_notes(alert)
+    assert "No escalation policy and no fallback policy: nobody is paged." in alert_notes(alert)

@@ -15,8 +15,11 @@ class Message:
 
 
 class ChannelError(Exception):
-    """A send failed. `permanent` means retrying cannot help (invalid number, opted out)."""
+    """A send failed. `permanent` means retrying cannot help (invalid number, opted out). `uncertain` means
+    the provider may have taken the message before the failure (it stopped answering after the request went
+    out): the engine then waits for a delivery report or the claim's lease before sending again."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, uncertain: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.uncertain = uncertain and not permanent

@@ -76,7 +76,12 @@ class EmailChannel:
         except ValueError as error:  # start-up checks SMTP_URL; this guards an app configured in code
             raise ChannelError(f"SMTP_URL {error}") from None
         try:
-            with self._connect(server) as smtp:
+            smtp = self._connect(server)
+        except (smtplib.SMTPException, OSError) as error:  # refused, unreachable, TLS, login: nothing was sent
+            raise ChannelError(f"the mail server could not be reached: {error.__class__.__name__}: {error}") \
+                from error
+        try:
+            with smtp:
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _text in error.recipients.values()]
@@ -90,11 +95,13 @@ class EmailChannel:
         except smtplib.SMTPSenderRefused as error:
             # Our From address is at fault, not the recipient: retry (and let someone fix SMTP_FROM).
             raise ChannelError(f"the mail server refused the sender {self.sender}: {error.smtp_code}") from error
-        except smtplib.SMTPAuthenticationError as error:
-            raise ChannelError(f"the mail server refused our login: {error.smtp_code}") from error
-        except (smtplib.SMTPException, OSError) as error:  # refused connection, timeout, TLS, disconnects
-            raise ChannelError(f"the mail server could not be reached: {error.__class__.__name__}: {error}") \
-                from error
+        except smtplib.SMTPResponseException as error:  # a refusal the server answered: it kept nothing
+            raise ChannelError(f"the mail server answered {error.smtp_code}: {error.smtp_error!r}") from error
+        except (smtplib.SMTPException, OSError) as error:
+            # A timeout or a dropped connection in the middle of the conversation: the server may have queued
+            # the mail already (after DATA), so this is "maybe sent", not a failure to retry at once.
+            raise ChannelError(f"the mail server stopped answering: {error.__class__.__name__}: {error}",
+                               uncertain=True) from error
         return mail["Message-ID"]
 
     def _compose(self, message: Message) -> EmailMessage:

@@ -106,8 +106,13 @@ def delivery_error_is_permanent(code: str | int | None) -> bool:
 
 def channel_error_from(error: Exception) -> ChannelError:
     """Translate what the SDK raised into a ChannelError that says whether trying again can help."""
+    if isinstance(error, requests.ConnectTimeout):
+        return ChannelError(f"Twilio could not be reached in time ({error.__class__.__name__})")
     if isinstance(error, requests.Timeout):
-        return ChannelError(f"Twilio did not answer in time ({error.__class__.__name__})", permanent=False)
+        # The request went out and no answer came back: Twilio may well have taken the message.
+        return ChannelError(f"Twilio did not answer in time ({error.__class__.__name__})", uncertain=True)
+    if isinstance(error, requests.ConnectionError) and not _never_connected(error):
+        return ChannelError(f"Twilio dropped the connection ({error.__class__.__name__})", uncertain=True)
     if isinstance(error, requests.RequestException):
         return ChannelError(f"Twilio could not be reached ({error.__class__.__name__})", permanent=False)
     status = getattr(error, "status", None)
@@ -125,6 +130,15 @@ def channel_error_from(error: Exception) -> ChannelError:
         return ChannelError(text, permanent=status >= 400)
     # Anything else (a malformed answer, an SDK-side refusal): not the destination's fault.
     return ChannelError(f"Twilio request failed: {error.__class__.__name__}: {error}", permanent=False)
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when the connection was refused or never set up, so the request cannot have reached Twilio."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)
+    return isinstance(reason, (NewConnectionError, NameResolutionError)) or isinstance(cause, NewConnectionError)
 
 
 class RebasedHttpClient(TwilioHttpClient):
