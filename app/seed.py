@@ -17,7 +17,7 @@ from app.auth.roles import Role
 from app.calendar import services as calendar
 from app.drtests.demo import seed_demo_drtests
 from app.oncall.demo import seed_demo_oncall
-from app.oncall.policies import seed_demo_policy
+from app.oncall.policies import seed_demo_fallback, seed_demo_policy
 from app.readiness.demo import seed_demo_readiness
 from app.risks.demo import seed_demo_risks
 from app.vendors.demo import link_demo_vendor_supports, seed_demo_vendors
@@ -61,6 +61,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         logins.append((role.value, email, DEMO_PASSWORD))
     seed_demo_oncall()
     seed_demo_policy()
+    seed_demo_fallback()
     seed_demo_vendors()
     seed_demo_watchlist()
     link_demo_vendor_supports()  # vendors come first; the apps they support exist only now

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Flask, current_app, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.access import can, enforce_access
@@ -67,7 +67,9 @@ MESSAGES = {
     422: "Some input is invalid.",
     429: "Too many requests. Wait a little and try again.",
     500: "Something broke on our side. It has been logged.",
+    503: "The database is not answering right now. Try again in a few seconds: nothing was saved.",
 }
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 def _error_page(status: int, message: str | None = None):
@@ -101,6 +103,38 @@ def _handle_csrf(error: CSRFError):
     return _error_page(400, "The form expired or was sent from elsewhere. Reload the page and try again.")
 
 
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error", "database is busy")
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """The database refused or dropped the connection (an outage, a restart, a failover), or is too busy.
+
+    A query that is wrong (a missing table) is a bug, not an outage: SQLite reports both as OperationalError,
+    so there its message decides.
+    """
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        return any(words in str(error.orig).lower() for words in SQLITE_UNAVAILABLE)
+    return True
+
+
+def _handle_database_error(error: DBAPIError):
+    if not _database_unavailable(error):
+        return _handle_unexpected(error)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__)
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass  # the connection is gone; the pool replaces it on the next checkout
+    # A client (a monitoring tool, a browser) is told to come back; its retry lands once (dedup keys).
+    response = make_response(_error_page(503))
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    return response
+
+
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return _handle_http(error)
@@ -129,6 +163,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(DBAPIError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(combine_page, "combine_page")

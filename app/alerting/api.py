@@ -36,7 +36,8 @@ ALERT_SCHEMA = {"type": "object", "properties": {
     "created_at": {"type": "string", "format": "date-time"}, "created_by": {"type": ["string", "null"]},
     "policy_id": {"type": ["integer", "null"]}, "merged_count": {"type": "integer"}, "last_merged_at": _TIME,
     "acknowledged_at": _TIME, "acknowledged_by": {"type": ["string", "null"]}, "ack_deadline": _TIME,
-    "resolved_at": _TIME, "resolved_by": {"type": ["string", "null"]}, "escalation": ESCALATION_SCHEMA,
+    "resolved_at": _TIME, "resolved_by": {"type": ["string", "null"]}, "unanswered_at": _TIME,
+    "escalation": ESCALATION_SCHEMA,
     "url": {"type": "string"}}}
 EVENT_SCHEMA = {"type": "object", "properties": {
     "at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"}, "actor": {"type": "string"},
@@ -71,6 +72,7 @@ def alert_json(alert: Alert) -> dict[str, Any]:
             "last_merged_at": _iso(alert.last_merged_at), "acknowledged_at": _iso(alert.acknowledged_at),
             "acknowledged_by": alert.acknowledged_by, "ack_deadline": _iso(alert.ack_deadline),
             "resolved_at": _iso(alert.resolved_at), "resolved_by": alert.resolved_by,
+            "unanswered_at": _iso(alert.unanswered_at),
             "escalation": {"policy_name": position.policy_name, "steps": position.steps, "rounds": position.rounds,
                            "last_paged_step": position.last_paged_step, "next_step": position.next_step,
                            "round": position.round, "next_at": _iso(position.next_at),

@@ -91,6 +91,7 @@ class Heartbeat:
 
     def __init__(self) -> None:
         self.last = 0.0
+        self.written = 0
 
     def __call__(self, *, force: bool = False) -> None:
         every = int(current_app.config["SCHEDULER_HEARTBEAT_SECONDS"])
@@ -101,6 +102,7 @@ class Heartbeat:
         except IntegrityError:
             db.session.rollback()  # two engines wrote their first beat at once; the other one's counts
         self.last = time.monotonic()
+        self.written += 1
 
 
 def run_engine_tick(heartbeat: Heartbeat | None = None, should_stop=None) -> dict[str, int]:

@@ -19,7 +19,8 @@ from app.extensions import db
 from app.oncall.close_mode import (CloseWindow, EffectiveStep, StepTarget, close_window,  # noqa: F401
                                    current_close_window, effective_steps, in_close_window, snapshot_policy,
                                    steps_from_snapshot, window_containing)
-from app.oncall.models import EscalationPolicy, EscalationStep, EscalationTarget, Schedule
+from app.oncall.models import (ContactKind, ContactMethod, EscalationPolicy, EscalationStep, EscalationTarget,
+                               RotationMember, Schedule, ScheduleLayer)
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 2000
@@ -214,12 +215,59 @@ def save_policy(policy: EscalationPolicy | None, *, name: Any, description: Any 
 
 
 def delete_policy(policy: EscalationPolicy) -> None:
-    """Delete a policy with its steps. (Nothing refers to policies yet; when alerts do, refuse here.)"""
+    """Delete a policy with its steps. Alerts keep the snapshot they escalate from, so deleting is safe."""
     db.session.delete(policy)
     db.session.commit()
 
 
+def fallback_policy() -> EscalationPolicy | None:
+    return db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.is_fallback.is_(True)))
+
+
+def set_fallback(policy: EscalationPolicy | None) -> None:
+    """Make `policy` the organisation's fallback (None: have none); the previous one stops being it. Commits.
+
+    The fallback pages alerts that have no policy of their own and, once, alerts whose policy ran out with
+    nobody acknowledging.
+    """
+    current = fallback_policy()
+    if current is not None and current is not policy:
+        current.is_fallback = False
+        db.session.flush()  # the partial unique index allows one fallback at a time
+    if policy is not None:
+        if not policy.steps:
+            raise Invalid("A fallback policy needs at least one step.", "is_fallback")
+        policy.is_fallback = True
+    try:
+        db.session.commit()
+    except IntegrityError:  # two admins chose different fallbacks at once: the first one stands
+        db.session.rollback()
+        raise Conflict("Another fallback policy was chosen at the same moment; look again.",
+                       "is_fallback") from None
+
+
+def people_reached(policy: EscalationPolicy) -> list[User]:
+    """Everyone a step can page: the people named, and the members of the rotations its schedules use."""
+    named = {t.user for step in policy.steps for t in step.targets if t.user is not None}
+    schedule_ids = {t.schedule_id for step in policy.steps for t in step.targets if t.schedule_id is not None}
+    members = set(db.session.scalars(
+        select(User).join(RotationMember, RotationMember.user_id == User.id)
+        .join(ScheduleLayer, ScheduleLayer.rotation_id == RotationMember.rotation_id)
+        .where(ScheduleLayer.schedule_id.in_(schedule_ids)))) if schedule_ids else set()
+    return sorted((person for person in named | members if person.active), key=lambda person: person.name)
+
+
+def cannot_be_called(policy: EscalationPolicy) -> list[User]:
+    """People the policy can page who have no verified, enabled voice number: close mode cannot call them."""
+    people = people_reached(policy)
+    callable_ids = set(db.session.scalars(select(ContactMethod.user_id).where(
+        ContactMethod.user_id.in_([person.id for person in people]), ContactMethod.kind == ContactKind.VOICE,
+        ContactMethod.verified_at.is_not(None), ContactMethod.disabled_at.is_(None)))) if people else set()
+    return [person for person in people if person.id not in callable_ids]
+
+
 DEMO_POLICY = "Critical jobs"
+DEMO_FALLBACK = "Crisis team (fallback)"
 DEMO_SCHEDULE = "Follow the sun"
 DEMO_CRISIS = "crisis@acme.example"
 DEMO_ADMIN = "admin@acme.example"
@@ -241,3 +289,21 @@ def seed_demo_policy() -> EscalationPolicy:
         steps=[{"delay_minutes": 5, "targets": [first]},
                {"delay_minutes": 10, "targets": [{"user_id": crisis.id}]},
                {"delay_minutes": 15, "targets": [{"user_id": admin.id}]}])
+
+
+def seed_demo_fallback() -> EscalationPolicy:
+    """The demo's fallback policy: the crisis team lead, then the administrator. Safe to run twice."""
+    existing = db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == DEMO_FALLBACK))
+    if existing is None:
+        crisis, admin = find_user_by_email(DEMO_CRISIS), find_user_by_email(DEMO_ADMIN)
+        if crisis is None or admin is None:
+            raise NotFound(f"Create the demo users ({DEMO_CRISIS}, {DEMO_ADMIN}) before the fallback policy.")
+        existing = save_policy(
+            None, name=DEMO_FALLBACK, repeat=1, close_mode=True, close_mode_max_delay=5,
+            description="Pages the crisis team when an alert has no policy of its own, or when nobody answered "
+                        "its policy.",
+            steps=[{"delay_minutes": 10, "targets": [{"user_id": crisis.id}]},
+                   {"delay_minutes": 10, "targets": [{"user_id": admin.id}]}])
+    if fallback_policy() is None:
+        set_fallback(existing)
+    return existing

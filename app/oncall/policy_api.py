@@ -11,7 +11,7 @@ from app.access import allow
 from app.api import bp
 from app.api.openapi import api_doc
 from app.api.support import ApiError, json_body, load_form
-from app.auth.roles import EDITORS, EVERYONE
+from app.auth.roles import ADMINS, EDITORS, EVERYONE
 from app.forms_common import form_values
 from app.oncall import policies
 from app.oncall.close_mode import EffectiveStep, StepTarget
@@ -31,7 +31,7 @@ STEPS_SCHEMA = {"type": "array", "minItems": 1, "maxItems": policies.MAX_STEPS, 
 POLICY_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "description": {"type": "string"},
     "repeat": {"type": "integer"}, "close_mode": {"type": "boolean"}, "close_mode_max_delay": {"type": "integer"},
-    "ack_timeout_minutes": {"type": "integer"},
+    "ack_timeout_minutes": {"type": "integer"}, "is_fallback": {"type": "boolean"},
     "created_at": {"type": "string", "format": "date-time"}, "steps": STEPS_SCHEMA}}
 EFFECTIVE_SCHEMA = {"type": "object", "properties": {
     "policy_id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
@@ -52,7 +52,7 @@ def target_json(target: EscalationTarget) -> dict[str, Any]:
 def policy_json(policy: EscalationPolicy) -> dict[str, Any]:
     return {"id": policy.id, "name": policy.name, "description": policy.description, "repeat": policy.repeat,
             "close_mode": policy.close_mode, "close_mode_max_delay": policy.close_mode_max_delay,
-            "ack_timeout_minutes": policy.ack_timeout_minutes,
+            "ack_timeout_minutes": policy.ack_timeout_minutes, "is_fallback": policy.is_fallback,
             "created_at": policy.created_at.isoformat(),
             "steps": [{"delay_minutes": step.delay_minutes, "targets": [target_json(t) for t in step.targets]}
                       for step in policy.steps]}
@@ -141,6 +141,28 @@ def update_policy(policy_id: int):
 def delete_policy(policy_id: int):
     policies.delete_policy(policies.get_policy(policy_id))
     return jsonify({"deleted": policy_id})
+
+
+@bp.put("/escalation-policies/<int:policy_id>/fallback")
+@allow(ADMINS)
+@api_doc("Make this policy the organisation's fallback: it pages alerts without a policy, and once more alerts "
+         "whose own policy ran out unacknowledged (the previous fallback stops being it)", response=POLICY_SCHEMA,
+         tag="escalation policies")
+def set_fallback_policy(policy_id: int):
+    policy = policies.get_policy(policy_id)
+    policies.set_fallback(policy)
+    return jsonify(policy_json(policy))
+
+
+@bp.delete("/escalation-policies/<int:policy_id>/fallback")
+@allow(ADMINS)
+@api_doc("Stop using this policy as the fallback (then alerts without a policy page nobody and /healthz says so)",
+         response=POLICY_SCHEMA, tag="escalation policies")
+def clear_fallback_policy(policy_id: int):
+    policy = policies.get_policy(policy_id)
+    if policy.is_fallback:
+        policies.set_fallback(None)
+    return jsonify(policy_json(policy))
 
 
 @bp.get("/escalation-policies/<int:policy_id>/effective-steps")

@@ -6,7 +6,7 @@ import re
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.access import allow
-from app.auth.roles import EDITORS, EVERYONE
+from app.auth.roles import ADMINS, EDITORS, EVERYONE
 from app.errors import DomainError
 from app.forms_common import form_values
 from app.oncall import policies
@@ -93,7 +93,8 @@ def _render_form(form: PolicyForm, policy: EscalationPolicy | None):
 @allow(EVERYONE)
 def index():
     window, active = policies.current_close_window()
-    return render_template("oncall/policies.html", policies=policies.list_policies(), window=window, active=active)
+    return render_template("oncall/policies.html", policies=policies.list_policies(), window=window, active=active,
+                           fallback=policies.fallback_policy())
 
 
 @bp.route("/policies/new", methods=["GET", "POST"])
@@ -117,7 +118,24 @@ def show(policy_id: int):
     window, active = policies.current_close_window()
     close_delays = [min(step.delay_minutes, policy.close_mode_max_delay) for step in policy.steps]
     return render_template("oncall/policy.html", policy=policy, window=window, active=active,
-                           close_delays=close_delays)
+                           close_delays=close_delays, fallback=policies.fallback_policy(),
+                           cannot_call=policies.cannot_be_called(policy) if policy.close_mode else [])
+
+
+@bp.route("/policies/<int:policy_id>/fallback", methods=["POST"])
+@allow(ADMINS)
+def fallback(policy_id: int):
+    """Make the policy the organisation's fallback, or (use=0) stop using it as the fallback."""
+    policy = policies.get_policy(policy_id)
+    use = request.form.get("use", "1") != "0"
+    try:
+        policies.set_fallback(policy if use else None)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{policy.name} is now the fallback policy." if use else
+              f"{policy.name} is no longer the fallback policy: alerts without a policy page nobody.", "success")
+    return redirect(url_for("policies.show", policy_id=policy.id))
 
 
 @bp.route("/policies/<int:policy_id>/edit", methods=["GET", "POST"])

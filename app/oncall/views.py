@@ -55,6 +55,8 @@ def _render_person(person: User, *, method_form: ContactMethodForm | None = None
     return render_template(
         "oncall/person.html", person=person, methods=methods, rules=services.list_rules(person),
         verify_forms=verify_forms, method_form=method_form or ContactMethodForm(formdata=None), rule_form=rule_form,
+        code_messages={method_id: services.last_code_message(method) for method in methods
+                       if (method_id := method.id) in verify_forms and method.code_sent_at},
         editable=services.can_edit_contacts(current_user, person), is_self=person.id == current_user.id,
         quarter=quarter, confirmation=services.confirmation_for(person, quarter),
         phoneable=services.has_verified_phone(person.id)), status
@@ -110,8 +112,8 @@ def send_code(contact_method_id: int):
         flash(error.message, "error")
     else:
         where = "Messages" if method.user_id == current_user.id else f"{method.user.name}'s messages"
-        flash(f"Code sent to {method.address}. Type it below. (Without Twilio or SMTP it appears under {where}.)",
-              "success")
+        flash(f"A code is on its way to {method.address}; it usually arrives within seconds. Type it below. "
+              f"(Without Twilio or SMTP it appears under {where}.)", "success")
     return redirect(_person_url(method.user_id))
 
 

@@ -33,15 +33,19 @@ def top_risks(limit: int = TOP) -> list:
 class OpenAlerts:
     count: int
     latest: list[Alert]
+    unanswered: int = 0  # nobody acknowledged them by the end of their policy
 
 
 def open_alerts(limit: int = TOP) -> OpenAlerts:
-    """Alerts not yet resolved (triggered or acknowledged), newest first."""
+    """Alerts not yet resolved (triggered or acknowledged): unanswered ones first, then newest first."""
     where = Alert.status != AlertStatus.RESOLVED.value
-    count = db.session.scalar(select(func.count(Alert.id)).where(where)) or 0
-    latest = list(db.session.scalars(select(Alert).where(where).order_by(Alert.created_at.desc(), Alert.id.desc())
-                                     .limit(limit))) if count else []
-    return OpenAlerts(count, latest)
+    count, unanswered = db.session.execute(select(
+        func.count(Alert.id),
+        func.count(Alert.id).filter(Alert.status == AlertStatus.TRIGGERED.value, Alert.unanswered_at.is_not(None)))
+        .where(where)).one()
+    latest = list(db.session.scalars(select(Alert).where(where).order_by(
+        Alert.unanswered_at.is_(None), Alert.created_at.desc(), Alert.id.desc()).limit(limit))) if count else []
+    return OpenAlerts(count or 0, latest, unanswered or 0)
 
 
 def what_to_chase(readiness: Readiness) -> list[tuple[str, list[ChecklistItem]]]:

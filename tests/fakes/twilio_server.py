@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 import secrets
 import threading
@@ -89,9 +90,17 @@ class FakeTwilio:
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
         self.from_number = from_number
-        # Seconds an accepted request is held before its answer, as a real provider's round trip would be.
+        # Seconds an accepted request is held before its answer, as a real provider's round trip would be:
+        # a fixed time, or (answer_range) a random one between two bounds for each request.
         self.answer_seconds = 0.0
+        self.answer_range: tuple[float, float] | None = None
+        # Where Twilio's delivery reports go, as the real service posts them: each accepted message gets a
+        # signed "sent" report at its StatusCallback URL (rebased onto this origin) shortly after.
+        self.report_to: str | None = None
+        self.report_delay = 0.05
+        self.reports: list[tuple[int | None, int]] = []  # (message id, HTTP status the app answered)
         self.requests: list[TwilioRecord] = []  # every request, failed ones too
+        self.in_flight = 0  # requests received and not yet answered
         self._changed = threading.Condition()
         self._next_failures: list[Failure] = []
         self._failures_by_number: dict[str, Failure] = {}
@@ -150,6 +159,16 @@ class FakeTwilio:
                                          f"Twilio within {timeout}s, got {len(found)}")
                 self._changed.wait(remaining)
             return found
+
+    def wait_in_flight(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Block until at least `count` requests are being held (received, not yet answered)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.in_flight < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"expected {count} request(s) held at the stand-in within {timeout}s")
+                self._changed.wait(remaining)
 
     def clear(self) -> None:
         """Forget what arrived (failures set up stay)."""
@@ -234,6 +253,16 @@ class FakeTwilio:
         target = (send_to.rstrip("/") + path) if send_to else _origin(record.status_callback) + path
         return requests.post(target, data=form, headers=headers, timeout=timeout)
 
+    def _report(self, record: TwilioRecord) -> None:
+        """The delivery report Twilio sends on its own after taking a message (best effort, as Twilio's is)."""
+        try:
+            response = self.post_status(record, "sent", send_to=self.report_to, timeout=10)
+            status = response.status_code
+        except requests.RequestException:
+            status = 0
+        with self._changed:
+            self.reports.append((record.message_id, status))
+
     def signed_sms_reply(self, url: str, from_number: str, body: str, token: str | None = None,
                          to_number: str | None = None) -> tuple[str, dict[str, str], dict[str, str]]:
         """An incoming SMS from `from_number` as Twilio POSTs it to `url` (the app's /twilio/sms)."""
@@ -292,7 +321,14 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 return self._reply(401, _error(20003, "Authenticate", 401))
             kind = "message" if match.group(2) == "Messages" else "call"
             record = TwilioRecord(kind=kind, form={k: v[-1] for k, v in values.items()}, values=values)
-            status, payload = self._answer(record)
+            with fake._changed:
+                fake.in_flight += 1
+                fake._changed.notify_all()
+            try:
+                status, payload = self._answer(record)
+            finally:
+                with fake._changed:
+                    fake.in_flight -= 1
             record.status_code = status
             with fake._changed:
                 fake.requests.append(record)
@@ -312,9 +348,12 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             refusal = _validate(record)
             if refusal:
                 return 400, _error(refusal[0], refusal[1], 400)
-            if fake.answer_seconds:
-                fake._stopping.wait(fake.answer_seconds)
+            delay = random.uniform(*fake.answer_range) if fake.answer_range else fake.answer_seconds
+            if delay:
+                fake._stopping.wait(delay)
             record.sid = new_sid("SM" if record.kind == "message" else "CA")
+            if fake.report_to and record.status_callback:
+                threading.Timer(fake.report_delay, fake._report, args=(record,)).start()
             return 201, _resource(fake, record)
 
         def _reply(self, status: int, payload: dict) -> None:

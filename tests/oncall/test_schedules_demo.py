@@ -67,7 +67,9 @@ def test_the_demo_seed_includes_the_on_call_schedule_and_policy(app):
     seed_demo()
 
     assert db.session.scalar(select(func.count()).select_from(Schedule).where(Schedule.name == "Follow the sun")) == 1
-    assert [policy.name for policy in policies.list_policies()] == ["Critical jobs"]
+    assert [policy.name for policy in policies.list_policies()] == ["Crisis team (fallback)", "Critical jobs"]
+    # The crisis team's policy is the organisation's fallback: no demo alert can page nobody.
+    assert policies.fallback_policy().name == "Crisis team (fallback)"
 
 
 def test_every_page_links_to_the_on_call_pages(login_as):
