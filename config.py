@@ -199,7 +199,7 @@ def _throttle(env: Mapping[str, str], name: str, default: str) -> tuple[int, int
 def _paging(env: Mapping[str, str]) -> dict[str, object]:
     return {
         "ENGINE_TICK_SECONDS": _int(env, "ENGINE_TICK_SECONDS", 5, 1, 60),
-        "ENGINE_SEND_CONCURRENCY": _int(env, "ENGINE_SEND_CONCURRENCY", 16, 1, 64),
+        "ENGINE_SEND_CONCURRENCY": _int(env, "ENGINE_SEND_CONCURRENCY", 48, 1, 128),
         "ENGINE_LEASE_SECONDS": _int(env, "ENGINE_LEASE_SECONDS", 60, 10, 600),
         "ENGINE_MAX_TICK_AGE": _int(env, "ENGINE_MAX_TICK_AGE", 60, 5, 3600),
         "HEALTH_UNPAGED_ALERT_SECONDS": _int(env, "HEALTH_UNPAGED_ALERT_SECONDS", 120, 10, 86400),

@@ -1,20 +1,22 @@
 """Paging latency and throughput: from POST /api/v1/alerts to the stand-in Twilio server receiving the SMS.
 
 Everything runs on 127.0.0.1: the stand-in Twilio REST server (tests/fakes/twilio_server.py) inside this
-process, the app under gunicorn (2 workers) and one `flask scheduler run` process (ENGINE_TICK_SECONDS=1,
-SMS throttle off), on a fresh SQLite file (default) or a fresh PostgreSQL database (--postgres).
+process, the app under gunicorn (2 workers) and one `flask scheduler run` process with the DEFAULT engine
+configuration (only the SMS throttle is off: every page goes to one person), on a fresh SQLite file (default)
+or a fresh PostgreSQL database (--postgres). The stand-in answers each request after a random 100-250 ms
+(--provider-ms), as Twilio's own round trip does.
 
 (a) latency: ALERTS alerts posted one at a time at RATE per second, each paging one person by SMS; for each
-    alert the time from sending the POST to the SMS carrying it arriving (alerts due in the same tick are
-    bundled into one SMS, as after any burst). Prints p50, p99 and max.
+    alert the time from sending the POST to the SMS carrying it arriving (alerts due together are bundled
+    into one SMS, as after any burst). Prints p50, p99 and max.
 (b) throughput: the scheduler stopped, 1,000 SMS to 1,000 different people made due at once (50 alerts,
-    each paging a step of 20 people), the scheduler started with ENGINE_SEND_CONCURRENCY 1, 4 and 8; the
-    time from the first to the 1,000th arrival, as messages per second (median of --repeat runs).
-    --provider-ms makes the stand-in answer as slowly as Twilio does, which is what concurrency is for.
+    each paging a step of 20 people), the scheduler started with each ENGINE_SEND_CONCURRENCY of
+    --concurrency ("default" is the configuration's own); the time from the first to the 1,000th arrival,
+    as messages per second (median of --repeat runs).
 (c) a flood for one person: 1,000 alerts for the same person due at once; how many SMS they become
     (bundled) and how long until the outbox is empty.
 
-Run: `.venv/bin/python bench/paging_latency.py [--postgres] [--alerts 200] [--repeat 3] [--provider-ms 100]`.
+Run: `.venv/bin/python bench/paging_latency.py [--postgres] [--alerts 200] [--repeat 3] [--provider-ms 100,250]`.
 """
 from __future__ import annotations
 
@@ -32,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,43 +53,12 @@ from app.oncall import policies  # noqa: E402
 from app.oncall.models import ContactKind, ContactMethod, NotificationRule  # noqa: E402
 from app.timeutil import utcnow  # noqa: E402
 from tests import support  # noqa: E402
-from tests.fakes.twilio_server import FakeTwilio, _handler_for  # noqa: E402
+from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
 
 FROM_NUMBER = "+15005550006"
 SECRET_KEY = "bench-secret-key-123456"
 CROWD, STEP_SIZE = 1000, 20  # (b): people paged at once, people per policy step (the policy maximum)
 OPEN_STATES = (MessageStatus.PENDING.value, MessageStatus.SENDING.value)
-
-
-class PromptTwilio(FakeTwilio):
-    """The stand-in with TCP_NODELAY on its sockets, and optionally Twilio's own answer time.
-
-    The stand-in writes an answer's headers and body separately; with Nagle's algorithm on, the body waits
-    for the client's delayed ACK (~40 ms on Linux), a cost of the stand-in, not of Quarterdeck or Twilio,
-    that would cap one sender at about 20 requests/s. `answer_seconds` holds each answer back as a real
-    provider's round trip would (the request is recorded on arrival, before the wait).
-    """
-
-    def __init__(self, *args, answer_seconds: float = 0.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.answer_seconds = answer_seconds
-
-    def start(self) -> PromptTwilio:
-        base = _handler_for(self)
-        fake = self
-
-        def answer(handler, record):
-            if fake.answer_seconds:
-                time.sleep(fake.answer_seconds)
-            return base._answer(handler, record)
-
-        handler = type("PromptHandler", (base,), {"disable_nagle_algorithm": True, "_answer": answer})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-twilio", daemon=True)
-        self._thread.start()
-        return self
 
 
 def free_port() -> int:
@@ -132,12 +102,17 @@ def set_up(args) -> tuple[int, int, list[int], str]:
 
 # --- processes ---------------------------------------------------------------------------------------
 
-def process_env(database_url: str, twilio: FakeTwilio, concurrency: int = 4) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "LOG_LEVEL": "WARNING",
-            "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
-            "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE_URL": twilio.url,
-            "PUBLIC_BASE_URL": "http://127.0.0.1:9", "ENGINE_TICK_SECONDS": "1",
-            "ENGINE_SEND_CONCURRENCY": str(concurrency), "THROTTLE_SMS": "off", "THROTTLE_VOICE": "off"}
+def process_env(database_url: str, twilio: FakeTwilio, concurrency: int | None = None) -> dict[str, str]:
+    """The engine's own defaults (tick, lease, concurrency) unless `concurrency` is given; throttles off."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "LOG_LEVEL": "WARNING",
+           "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
+           "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE_URL": twilio.url,
+           "PUBLIC_BASE_URL": "http://127.0.0.1:9", "THROTTLE_SMS": "off", "THROTTLE_VOICE": "off"}
+    for name in ("ENGINE_TICK_SECONDS", "ENGINE_SEND_CONCURRENCY", "ENGINE_LEASE_SECONDS"):
+        env.pop(name, None)
+    if concurrency is not None:
+        env["ENGINE_SEND_CONCURRENCY"] = str(concurrency)
+    return env
 
 
 def start_gunicorn(port: int, env: dict[str, str], log) -> subprocess.Popen:
@@ -293,10 +268,12 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database instead of SQLite")
     parser.add_argument("--alerts", type=int, default=200, help="alerts posted for the latency figures")
     parser.add_argument("--rate", type=float, default=20.0, help="alerts posted per second")
-    parser.add_argument("--concurrency", default="1,4,8", help="ENGINE_SEND_CONCURRENCY values to compare")
+    parser.add_argument("--concurrency", default="default,8,64",
+                        help="ENGINE_SEND_CONCURRENCY values to compare ('default': the configuration's)")
     parser.add_argument("--repeat", type=int, default=3, help="throughput runs per concurrency (median shown)")
-    parser.add_argument("--provider-ms", type=float, default=0.0,
-                        help="the stand-in holds each answer back this long, like Twilio's round trip (default 0)")
+    parser.add_argument("--provider-ms", default="100,250",
+                        help="the stand-in answers after a random time in this range, like Twilio (ms; '0' for at "
+                             "once)")
     args = parser.parse_args()
     print("$ " + shlex.join([Path(sys.executable).name, *sys.argv]))
 
@@ -308,7 +285,11 @@ def main() -> None:
         pg_name, url = support.create_pg_database("qd_bench")
     else:
         url = f"sqlite:///{tmp / 'bench.db'}"
-    twilio = PromptTwilio(from_number=FROM_NUMBER, answer_seconds=args.provider_ms / 1000).start()
+    low, _comma, high = args.provider_ms.partition(",")
+    provider = (float(low) / 1000, float(high or low) / 1000)
+    twilio = FakeTwilio(from_number=FROM_NUMBER)
+    twilio.answer_range = provider if provider[1] > 0 else None
+    twilio.start()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": support.FAST_HASH},
                      env={"SECRET_KEY": SECRET_KEY})
     log = open(tmp / "processes.log", "w")
@@ -329,9 +310,9 @@ def main() -> None:
                 stop(process)
             processes = []
 
-            throughput: dict[int, list[float]] = {}
-            for concurrency in [int(value) for value in args.concurrency.split(",")]:
-                env = process_env(url, twilio, concurrency)
+            throughput: dict[str, list[float]] = {}
+            for concurrency in args.concurrency.split(","):
+                env = process_env(url, twilio, None if concurrency == "default" else int(concurrency))
                 throughput[concurrency] = [measure_throughput(env, log, crowd_policies, twilio, f"c{concurrency}r{r}")
                                            for r in range(args.repeat)]
             flood = measure_flood(process_env(url, twilio), log, policy_id, twilio)
@@ -351,10 +332,10 @@ def main() -> None:
             print(f"the processes' output is in {tmp / 'processes.log'}", file=sys.stderr)
 
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"\nbackend: {backend}; gunicorn 2 workers + 1 scheduler, ENGINE_TICK_SECONDS=1, THROTTLE_SMS=off; "
-          f"the stand-in answers after {args.provider_ms:g} ms")
+    print(f"\nbackend: {backend}; gunicorn 2 workers + 1 scheduler with the default engine configuration "
+          f"(THROTTLE_SMS=off); the stand-in answers after {args.provider_ms} ms")
     print(f"(a) POST /api/v1/alerts -> SMS at the stand-in Twilio: {args.alerts} alerts at {args.rate:g}/s, "
-          f"{latency['sms']} SMS (alerts due in one tick share an SMS)")
+          f"{latency['sms']} SMS (alerts due together share an SMS)")
     print(f"    {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'POST p50 ms':>12}")
     print(f"    {latency['p50_ms']:>8.0f} {latency['p99_ms']:>8.0f} {latency['max_ms']:>8.0f} "
           f"{latency['post_p50_ms']:>12.1f}")

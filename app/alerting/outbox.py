@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
@@ -36,7 +36,7 @@ from app.alerting.channels.base import ChannelError, Message
 from app.alerting.failover import after_failure
 from app.alerting.models import REDACTED, Alert, AlertStatus, MessageStatus, OutboundMessage
 from app.alerting.render import email_parts, sms_text, voice_text
-from app.alerting.replies import code_for
+from app.alerting.replies import allocate_codes, code_for
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -77,7 +77,7 @@ def claim_due(now: datetime, token: str, limit: int) -> list[int]:
     db.session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(ids), OutboundMessage.status == PENDING)
                        .values(**values).execution_options(synchronize_session=False))
     methods = select(OutboundMessage.contact_method_id).where(
-        OutboundMessage.claimed_by == token, OutboundMessage.purpose == "alert",
+        OutboundMessage.id.in_(ids), OutboundMessage.claimed_by == token, OutboundMessage.purpose == "alert",
         OutboundMessage.contact_method_id.is_not(None)).scalar_subquery()
     companions = select(OutboundMessage.id).where(
         OutboundMessage.status == PENDING, OutboundMessage.due_at <= now, OutboundMessage.purpose == "alert",
@@ -90,8 +90,10 @@ def claim_due(now: datetime, token: str, limit: int) -> list[int]:
                                                          OutboundMessage.status == PENDING)
                            .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
+    # Only what this call claimed: the pass's earlier claims may still be in flight under the same token.
     return list(db.session.scalars(_due_order(select(OutboundMessage.id).where(
-        OutboundMessage.claimed_by == token, OutboundMessage.status == SENDING))))
+        OutboundMessage.id.in_(ids + more), OutboundMessage.claimed_by == token,
+        OutboundMessage.status == SENDING))))
 
 
 def renew_lease(token: str, now: datetime) -> None:
@@ -184,11 +186,16 @@ def _throttle_limit(kind: str) -> tuple[int, int] | None:
     return current_app.config.get(f"THROTTLE_{kind.upper()}")
 
 
-def _sent_in_window(method_id: int, since: datetime) -> tuple[int, datetime | None]:
-    row = db.session.execute(select(func.count(), func.min(OutboundMessage.sent_at)).where(
+def _sent_in_window(method_id: int, since: datetime, deciding: set[int]) -> tuple[int, datetime | None]:
+    """Messages to the method sent since `since`, plus those on their way now (claimed and being sent by any
+    pass, other than the ones being decided): a busy engine must not slip past the limit."""
+    sent, oldest = db.session.execute(select(func.count(), func.min(OutboundMessage.sent_at)).where(
         OutboundMessage.contact_method_id == method_id, OutboundMessage.sent_at > since,
         OutboundMessage.status.in_(SENT_STATES))).one()
-    return row[0], row[1]
+    on_the_way = db.session.scalar(select(func.count()).select_from(OutboundMessage).where(
+        OutboundMessage.contact_method_id == method_id, OutboundMessage.status == SENDING,
+        OutboundMessage.bundled_into_id.is_(None), OutboundMessage.id.not_in(deciding)))
+    return sent + on_the_way, oldest
 
 
 def _closed_reason(message: OutboundMessage) -> str | None:
@@ -206,6 +213,7 @@ def _over_limit(groups: list[list[OutboundMessage]], now: datetime) -> list[list
     """
     ready: list[list[OutboundMessage]] = []
     sent_now: dict[int, int] = defaultdict(int)
+    deciding = {message.id for group in groups for message in group}
     for group in groups:
         primary = group[0]
         limit = _throttle_limit(primary.kind)
@@ -214,7 +222,7 @@ def _over_limit(groups: list[list[OutboundMessage]], now: datetime) -> list[list
             continue
         count, window_minutes = limit
         window = timedelta(minutes=window_minutes)
-        already, oldest = _sent_in_window(primary.contact_method_id, now - window)
+        already, oldest = _sent_in_window(primary.contact_method_id, now - window, deciding)
         if already + sent_now[primary.contact_method_id] < count:
             sent_now[primary.contact_method_id] += 1
             ready.append(group)
@@ -250,7 +258,7 @@ def _bundle_groups(messages: list[OutboundMessage]) -> list[list[OutboundMessage
     return list(groups.values())
 
 
-def _compose(group: list[OutboundMessage]) -> Outgoing:
+def _compose(group: list[OutboundMessage], codes: dict[tuple[str, int], int]) -> Outgoing:
     primary = group[0]
     if primary.purpose != "alert":
         return Outgoing(primary.id, primary.kind, Message(to=primary.address, body=primary.body, kind=primary.kind,
@@ -264,7 +272,8 @@ def _compose(group: list[OutboundMessage]) -> Outgoing:
     alerts.sort(key=lambda alert: (alert.created_at, alert.id), reverse=True)  # newest first
     subject = ""
     if primary.kind == "sms":
-        body = sms_text([(code_for(primary.address, alert), alert) for alert in alerts])
+        body = sms_text([(codes.get((primary.address, alert.id)) or code_for(primary.address, alert), alert)
+                         for alert in alerts])
     elif primary.kind == "voice":
         body = voice_text(alerts)
     else:
@@ -294,7 +303,9 @@ def prepare(ids: list[int], now: datetime) -> list[Outgoing]:
     groups = _over_limit(_bundle_groups(live), now)
     # Reply codes are allocated in address order: two engines then take the same phones' codes in the same
     # order and cannot deadlock on each other's uncommitted codes. Sending keeps the priority order.
-    composed = {id(group): _compose(group) for group in sorted(groups, key=lambda group: group[0].address)}
+    codes = allocate_codes([(message.address, message.alert) for group in groups for message in group
+                            if message.purpose == "alert" and message.kind == "sms" and message.alert is not None])
+    composed = {id(group): _compose(group, codes) for group in sorted(groups, key=lambda group: group[0].address)}
     outgoing = [composed[id(group)] for group in groups]
     for item in outgoing:
         if item.bundled_ids:
@@ -328,30 +339,46 @@ def send_one(item: Outgoing, config) -> Outcome:
 
 def record(item: Outgoing, outcome: Outcome, now: datetime) -> None:
     """Write the outcome of one send and what follows from it (retry, fail-over, "maybe sent"); commits."""
+    if outcome.error is None:
+        _record_sent(item, outcome, now)
+        return
     message = db.session.get(OutboundMessage, item.message_id, populate_existing=True)
     message.channel = outcome.channel or message.channel
     message.attempts += 1
     siblings = [db.session.get(OutboundMessage, mid, populate_existing=True) for mid in item.bundled_ids]
-    if item.sensitive and not channel_for(item.kind, current_app.config).keeps_body:
-        message.body = REDACTED  # a code is readable only until it has gone (the console keeps it to be read)
-    if outcome.error is None:
-        if message.status not in SENT_STATES:  # a delivery report may have settled it while the send returned
-            message.status, message.sent_at = MessageStatus.SENT.value, now
-        message.provider_ref = message.provider_ref or outcome.reference
-        message.last_error, message.lease_until = None, None
-        for sibling in siblings:
-            if sibling.status in (SENDING, PENDING):
-                sibling.status, sibling.lease_until = MessageStatus.BUNDLED.value, None
-                sibling.bundled_into_id = message.id
-        for alert_id in item.alert_ids:
-            timeline.note(alert_id, "notified", f"{item.kind.upper()} to {message.address} sent"
-                          f" ({message.channel}{', ' + outcome.reference if outcome.reference else ''}).",
-                          message=message)
-    elif outcome.error.uncertain:
+    if outcome.error.uncertain:
         _maybe_sent(message, item, outcome.error, now)
     else:
         after_failure(message, siblings, outcome.error, now)
         message.lease_until = None
+        if message.status == MessageStatus.FAILED.value and item.sensitive \
+                and not channel_for(item.kind, current_app.config).keeps_body:
+            message.body = REDACTED  # failed for good: a code it held is of no use to anyone now
+    db.session.commit()
+
+
+def _record_sent(item: Outgoing, outcome: Outcome, now: datetime) -> None:
+    """The common case, in three plain statements and a commit (the engine records hundreds a second: the
+    table, not the ORM, keeps each one cheap)."""
+    table = OutboundMessage.__table__
+    values = {"status": case((table.c.status.in_(SENT_STATES), table.c.status), else_=MessageStatus.SENT.value),
+              "sent_at": func.coalesce(table.c.sent_at, now),
+              "provider_ref": func.coalesce(table.c.provider_ref, outcome.reference),
+              "channel": outcome.channel, "attempts": table.c.attempts + 1, "last_error": None,
+              "lease_until": None}
+    if item.sensitive and not channel_for(item.kind, current_app.config).keeps_body:
+        values["body"] = REDACTED  # a code is readable only until it has gone (the console keeps it to be read)
+    connection = db.session.connection()
+    connection.execute(table.update().where(table.c.id == item.message_id).values(**values))
+    if item.bundled_ids:
+        connection.execute(table.update().where(table.c.id.in_(item.bundled_ids),
+                                                table.c.status.in_((SENDING, PENDING)))
+                           .values(status=MessageStatus.BUNDLED.value, lease_until=None,
+                                   bundled_into_id=item.message_id))
+    if item.alert_ids:
+        text = (f"{item.kind.upper()} to {item.payload.to} sent ({outcome.channel}"
+                f"{', ' + outcome.reference if outcome.reference else ''}).")
+        timeline.note_many(item.alert_ids, "notified", text, message_id=item.message_id)
     db.session.commit()
 
 
@@ -417,51 +444,48 @@ def flush_unrecorded(state: SendPass, *, give_up_after: float = 600.0, sleep=tim
     return True
 
 
-def send_due_messages(*, batch: int | None = None, max_batches: int = 50,
+def send_due_messages(*, batch: int | None = None, max_batches: int = 200,
                       on_progress: Callable[[], None] | None = None,
                       should_stop: Callable[[], bool] | None = None) -> int:
     """Claim, send and record due messages until none are due (bounded); returns how many were sent.
 
-    Up to ENGINE_SEND_CONCURRENCY sends are in flight at once; each outcome is recorded the moment its send
-    returns. `on_progress` is called between records (the engine writes its heartbeat there). When
-    `should_stop()` turns true no new batch is claimed: the sends in flight finish and are recorded.
+    Up to ENGINE_SEND_CONCURRENCY sends are in flight at once, and the pool is kept full: as sends return,
+    their outcomes are recorded (each the moment it returns) and more messages are claimed. `on_progress` is
+    called between records (the engine writes its heartbeat there). When `should_stop()` turns true nothing
+    more is claimed: the sends in flight finish and are recorded.
     """
     config = current_app.config
     workers = int(config["ENGINE_SEND_CONCURRENCY"])
-    batch = batch or max(2 * workers, 10)
+    pool = _pool(workers)
     state = SendPass()
-    for _ in range(max_batches):
-        if not flush_unrecorded(state) or (should_stop is not None and should_stop()):
-            break
-        now = utcnow()
-        ids = claim_due(now, state.token, batch)
-        if not ids:
-            break
-        outgoing = prepare(ids, now)
-        _send_and_record(state, outgoing, config, workers, on_progress)
+    in_flight: dict[Future, Outgoing] = {}
+    claims, exhausted = 0, False
+    while True:
+        if not flush_unrecorded(state):
+            break  # the database has been away for too long: the leases will bring these back
+        room = workers - len(in_flight)
+        # Refill when half the pool is free (or it is empty): one claim serves several sends.
+        if not exhausted and (room >= max(workers // 2, 1) or not in_flight):
+            if (should_stop is not None and should_stop()) or claims >= max_batches:
+                exhausted = True
+            else:
+                now = utcnow()
+                ids = claim_due(now, state.token, batch or max(room, 1))
+                claims += 1
+                if not ids:
+                    exhausted = True
+                for item in prepare(ids, now) if ids else []:
+                    in_flight[pool.submit(send_one, item, config)] = item
+        if not in_flight:
+            if exhausted:
+                break
+            continue
+        done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            _record_or_keep(state, in_flight.pop(future), future.result(), utcnow())
+        _between_records(state, on_progress)
     flush_unrecorded(state)
     return state.sent
-
-
-def _send_and_record(state: SendPass, outgoing: list[Outgoing], config, workers: int,
-                     on_progress: Callable[[], None] | None) -> None:
-    if workers <= 1 or len(outgoing) <= 1:
-        for item in outgoing:
-            _record_or_keep(state, item, send_one(item, config), utcnow())
-            _between_records(state, on_progress)
-        return
-    pool = _pool(workers)
-    pending: set[Future] = set()
-    items: dict[Future, Outgoing] = {}
-    for item in outgoing:
-        future = pool.submit(send_one, item, config)
-        items[future] = item
-        pending.add(future)
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            _record_or_keep(state, items.pop(future), future.result(), utcnow())
-        _between_records(state, on_progress)
 
 
 def _between_records(state: SendPass, on_progress: Callable[[], None] | None) -> None:

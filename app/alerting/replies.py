@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from app.alerting import services
@@ -60,6 +60,46 @@ def code_for(phone: str, alert: Alert) -> int:
     if existing is None:
         raise RuntimeError(f"could not allocate a reply code for {phone}")
     return existing
+
+
+def allocate_codes(wanted: list[tuple[str, Alert]]) -> dict[tuple[str, int], int]:
+    """Reply codes for many (phone, alert) pairs at once, as `code_for` gives them one by one: a few statements
+    for a whole batch of pages instead of several per page. {(phone, alert id): code}."""
+    phones = sorted({phone for phone, _alert in wanted})
+    if not phones:
+        return {}
+    rows = db.session.execute(select(ReplyCode.phone, ReplyCode.code, ReplyCode.alert_id, Alert.status)
+                              .join(Alert, Alert.id == ReplyCode.alert_id).where(ReplyCode.phone.in_(phones))).all()
+    codes = {(row.phone, row.alert_id): row.code for row in rows}
+    taken: dict[str, set[int]] = {phone: set() for phone in phones}
+    for row in rows:
+        if row.status != AlertStatus.RESOLVED.value:
+            taken[row.phone].add(row.code)
+    new: list[tuple[str, int, int]] = []
+    # Newest first, as a bundle lists them: the newest alert gets the smallest free code.
+    for phone, alert in sorted(wanted, key=lambda pair: (pair[0], -pair[1].created_at.timestamp(), -pair[1].id)):
+        if (phone, alert.id) in codes:
+            continue
+        code = next(number for number in range(1, len(taken[phone]) + 2) if number not in taken[phone])
+        taken[phone].add(code)
+        codes[(phone, alert.id)] = code
+        new.append((phone, code, alert.id))
+    if not new:
+        return codes
+    resolved = select(Alert.id).where(Alert.status == AlertStatus.RESOLVED.value)
+    try:
+        with db.session.begin_nested():
+            db.session.execute(delete(ReplyCode).where(
+                tuple_(ReplyCode.phone, ReplyCode.code).in_([(phone, code) for phone, code, _id in new]),
+                ReplyCode.alert_id.in_(resolved)).execution_options(synchronize_session=False))
+            db.session.execute(insert(ReplyCode), [{"phone": phone, "code": code, "alert_id": alert_id,
+                                                    "created_at": utcnow()} for phone, code, alert_id in new])
+    except IntegrityError:
+        # Another engine gave one of these phones a code at the same moment: take them one by one.
+        by_id = {alert.id: alert for _phone, alert in wanted}
+        return {(phone, alert_id): code_for(phone, by_id[alert_id]) for phone, alert_id in
+                {(phone, alert.id) for phone, alert in wanted}}
+    return codes
 
 
 @dataclass(frozen=True)

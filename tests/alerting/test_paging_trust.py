@@ -347,3 +347,27 @@ def test_a_page_sms_is_one_gsm7_segment_with_every_code_and_a_link_even_for_200_
 def test_a_short_link_opens_the_alert(app, login_as):
     response = login_as("responder").get("/a/12")
     assert response.status_code == 302 and response.headers["Location"].endswith("/alerts/12")
+
+
+def test_a_drain_with_many_sends_in_flight_sends_each_message_exactly_once(app, twilio, make_user):
+    """The pool is refilled while earlier sends are still in flight under the same pass: none is sent twice."""
+    from app.alerting.services import raise_alert
+
+    app.config.update(ENGINE_SEND_CONCURRENCY=8, THROTTLE_SMS=None)
+    twilio.answer_range = (0.01, 0.05)
+    people = []
+    for n in range(40):
+        person = make_user("responder", name=f"P{n}")
+        give_methods(person, ("sms", f"+141555504{n:02d}", 0))
+        people.append(person)
+    policy = policies.save_policy(None, name="Everyone", steps=[
+        {"delay_minutes": 60, "targets": [{"user_id": person.id} for person in people[:20]]},
+        {"delay_minutes": 60, "targets": [{"user_id": person.id} for person in people[20:]]}])
+    for n in range(3):
+        raise_alert(summary=f"Job {n}", source="job", dedup_key=f"j{n}", escalation_policy_id=policy.id)
+    db.session.commit()
+
+    sent = outbox.send_due_messages()
+
+    received = [record.to for record in twilio.messages]
+    assert sent == len(received) == 20 and len(set(received)) == 20  # step 1's twenty people, one SMS each

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -175,7 +176,8 @@ def client_for(config: Mapping) -> Client:
     """
     base_url = str(config.get("TWILIO_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
     timeout = float(config.get("TWILIO_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
-    key = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], base_url, timeout)
+    pool = int(config.get("ENGINE_SEND_CONCURRENCY") or 10)
+    key = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], base_url, timeout, pool)
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is not None:
@@ -183,6 +185,11 @@ def client_for(config: Mapping) -> Client:
             return client
         http_client = (TwilioHttpClient(timeout=timeout, logger=sdk_log) if base_url == DEFAULT_API_BASE_URL
                        else RebasedHttpClient(base_url, timeout))
+        # One kept-alive connection per concurrent send: requests' default pool of 10 would open and throw
+        # away a connection for every send beyond the tenth.
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool, 10))
+        for scheme in ("https://", "http://"):
+            http_client.session.mount(scheme, adapter)
         client = Client(key[0], key[1], http_client=http_client)
         _CLIENTS[key] = client
         # An evicted client is not closed here: another thread may be sending with it right now.
