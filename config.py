@@ -47,6 +47,31 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    raw = (env.get(name) or default).strip()
+    value = raw.upper() if upper else raw.lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """Comma-separated CIDR networks (127.0.0.1/32, 10.0.0.0/8, ::1/128); each is checked here."""
+    import ipaddress
+
+    raw = env.get(name)
+    raw = default if raw is None else raw
+    networks = []
+    for part in (piece.strip() for piece in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name} must list networks such as 127.0.0.1/32,10.0.0.0/8, got {part!r}") from None
+    return tuple(networks)
+
+
 def _zone(env: Mapping[str, str], name: str, default: str) -> str:
     raw = (env.get(name) or default).strip()
     try:
@@ -309,5 +334,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         # checkout instead of failing the next request or engine pass.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_SORT_KEYS": False,
-        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").strip().upper(),
+        "LOG_LEVEL": _choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True),
+        "LOG_FORMAT": _choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        "METRICS_ALLOWED_NETWORKS": _networks(env, "METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128"),
+        "METRICS_TOKEN": (env.get("METRICS_TOKEN") or "").strip(),
+        "SCHEDULER_METRICS_PORT": _int(env, "SCHEDULER_METRICS_PORT", 0, 0, 65535),
+        "SCHEDULER_METRICS_ADDRESS": (env.get("SCHEDULER_METRICS_ADDRESS") or "127.0.0.1").strip(),
     }

@@ -5,7 +5,6 @@ starts nothing: no scheduler, no threads (the scheduler is its own process).
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +26,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app import logs
+    logs.init_app(app)  # first: every later hook's log lines (and refusals) carry the request id
 
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops:
@@ -53,6 +53,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
 
     _register_blueprints(app)
     from app import web
+    from app.system import metrics
+    metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
     web.init_app(app)
     _register_cli(app)
 

@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.alerting.engine import EngineLoop
+from app.system.metrics import serve_process_metrics
 from app.alerting.health import check_paging_engine
 from app.drtests.scheduled import run_drtest_jobs
 from app.audit.recorder import acting_as
@@ -76,9 +77,28 @@ def run_job(app: Flask, job: PeriodicJob) -> None:
             db.session.rollback()
             log.exception("job %s failed", job.name)
         else:
-            log.debug("job %s ran: %s", job.name, result)
+            # One line when a job did something; a quiet minute stays quiet.
+            if _did_something(result):
+                log.info("job %s: %s", job.name, _summary(result))
+            else:
+                log.debug("job %s ran: nothing to do", job.name)
         finally:
             db.session.remove()
+
+
+def _did_something(result: object) -> bool:
+    """Counts of work done (a dict with a non-zero value, a positive number, True); a heartbeat row is not."""
+    if isinstance(result, dict):
+        return result.get("ok") is not True and any(value for key, value in result.items() if key != "ok")
+    if isinstance(result, bool):
+        return result
+    return isinstance(result, int) and result > 0
+
+
+def _summary(result: object) -> str:
+    if isinstance(result, dict):
+        return ", ".join(f"{key} {value}" for key, value in result.items() if value)
+    return str(result)
 
 
 def build_scheduler(app: Flask) -> BackgroundScheduler:
@@ -104,6 +124,7 @@ def run() -> None:
     # the sends in flight, let the running job end, exit 0, no traceback.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
+    serve_process_metrics(app)
     engine = EngineLoop(app, stop)
     engine.run_once()  # first, so that the self-check below finds an engine that has just run
     for job in jobs(app):

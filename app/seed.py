@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from datetime import time
@@ -101,10 +102,41 @@ def demo_command(host: str, port: int) -> None:
     print_logins(logins)
     # The scheduler is always its own process, even on a laptop: the web server never runs jobs.
     scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
-                                 env=os.environ.copy())
+                                 env=os.environ.copy(), preexec_fn=_die_with_parent)
+    # SIGTERM (systemd, docker, `kill`) ends the web server the way Ctrl+C does, so the scheduler is stopped too.
+    signal.signal(signal.SIGTERM, _stop_serving)
     try:
         # Werkzeug's server directly: Flask ignores app.run() inside a `flask` command.
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
     finally:
-        scheduler.terminate()
-        scheduler.wait(timeout=10)
+        _stop_child(scheduler)
+    click.echo("Quarterdeck stopped.")
+
+
+def _stop_serving(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_child(child: subprocess.Popen, grace: float = 8.0) -> None:
+    """Ask the child to stop (it finishes its sends in flight), then insist."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: if the demo process dies without cleaning up (kill -9), the kernel sends
+    the child SIGTERM, so no scheduler is left running alone (Linux; elsewhere nothing happens)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

@@ -29,6 +29,13 @@ GOOD_ENV = {"SECRET_KEY": "a-long-enough-secret-for-tests"}
     ("TRUSTED_PROXY_HOPS", "two"),
     ("SCHEDULER_HEARTBEAT_SECONDS", "-1"),
     ("HEALTH_MAX_HEARTBEAT_AGE", "soon"),
+    ("LOG_LEVEL", "verbose"),
+    ("LOG_FORMAT", "xml"),
+    ("METRICS_ALLOWED_NETWORKS", "10.0.0.0/33"),
+    ("SCHEDULER_METRICS_PORT", "70000"),
+    ("ENGINE_LEASE_SECONDS", "5"),
+    ("ENGINE_SEND_CONCURRENCY", "0"),
+    ("HEALTH_UNPAGED_ALERT_SECONDS", "1"),
 ])
 def test_a_malformed_variable_stops_start_up_naming_it(name, value):
     with pytest.raises(ConfigError) as raised:

@@ -27,6 +27,7 @@ from app.alerting.models import Alert, AlertStatus, MessageStatus, OutboundMessa
 from app.alerting.notices import WAKE_CHANNEL
 from app.alerting.outbox import recover_expired_leases, send_due_messages
 from app.extensions import db
+from app.metrics import ENGINE_TICK_SECONDS
 from app.system.services import record_heartbeat
 from app.timeutil import utcnow
 
@@ -156,8 +157,10 @@ class EngineLoop:
             db.session.remove()
 
     def _pass(self) -> None:
+        started = time.perf_counter()
         try:
             result = run_engine_tick(self.heartbeat, should_stop=self.stop.is_set)
+            ENGINE_TICK_SECONDS.observe(time.perf_counter() - started)
         except DBAPIError as error:
             db.session.rollback()
             log.warning("paging engine pass failed, the database is unreachable (%s); trying again",

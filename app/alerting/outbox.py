@@ -38,6 +38,7 @@ from app.alerting.models import REDACTED, Alert, AlertStatus, MessageStatus, Out
 from app.alerting.render import email_parts, sms_text, voice_text
 from app.alerting.replies import allocate_codes, code_for
 from app.extensions import db
+from app.metrics import MESSAGES
 from app.timeutil import utcnow
 
 log = logging.getLogger("quarterdeck.outbox")
@@ -416,6 +417,7 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 
 
 def _record_or_keep(state: SendPass, item: Outgoing, outcome: Outcome, now: datetime) -> None:
+    MESSAGES.labels(outcome.channel or item.kind, _outcome_label(outcome)).inc()
     try:
         record(item, outcome, now)
         state.sent += outcome.error is None
@@ -424,6 +426,14 @@ def _record_or_keep(state: SendPass, item: Outgoing, outcome: Outcome, now: date
         log.warning("message %s: the database is unreachable; its outcome is kept and written when it is back",
                     item.message_id)
         state.unrecorded.append((item, outcome, now))
+
+
+def _outcome_label(outcome: Outcome) -> str:
+    if outcome.error is None:
+        return "sent"
+    if outcome.error.uncertain:
+        return "maybe_sent"
+    return "failed_permanently" if outcome.error.permanent else "failed_retryable"
 
 
 def flush_unrecorded(state: SendPass, *, give_up_after: float = 600.0, sleep=time.sleep) -> bool:

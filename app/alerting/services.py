@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -188,3 +188,17 @@ def act_and_commit(alert_id: int, action: Callable[[Alert], T], attempts: int = 
             if attempt == attempts - 1:
                 raise Conflict("The alert changed while you acted on it; look again and retry.") from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def alert_counts_by_state() -> dict[str, int]:
+    """Alerts per state (every state listed), and how many triggered ones are unanswered, for metrics."""
+    counts = dict(db.session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
+    return {state.value: int(counts.get(state.value, 0)) for state in AlertStatus}
+
+
+def outbox_backlog() -> tuple[int, float | None]:
+    """(messages due now and not yet sent, seconds the oldest of them has waited): the engine's lag."""
+    now = utcnow()
+    count, oldest = db.session.execute(select(func.count(), func.min(OutboundMessage.due_at)).where(
+        OutboundMessage.status == MessageStatus.PENDING.value, OutboundMessage.due_at <= now)).one()
+    return int(count), (now - oldest).total_seconds() if oldest is not None else None

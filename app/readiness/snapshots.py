@@ -58,3 +58,8 @@ def quarter_trend(quarter: FiscalQuarter, current: Readiness | None = None) -> T
     week_ago = utcnow().date() - timedelta(days=7)
     base = next((point for point in reversed(points) if point.day <= week_ago), points[0])
     return Trend(points, now_score - base.score, now_score - points[0].score)
+
+
+def latest_score() -> int | None:
+    """The score of the newest daily snapshot (None before the first): cheap enough for every metrics scrape."""
+    return db.session.scalar(select(ReadinessSnapshot.score).order_by(ReadinessSnapshot.day.desc()).limit(1))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.access import public
 from app.errors import Invalid
 from app.extensions import csrf, db, limiter
+from app.metrics import JOB_PINGS
 from app.watchlist import pings
 from app.watchlist.models import LOG_MAX, Job
 
@@ -52,6 +53,7 @@ def ping(ping_key: str, signal: str | None = None):
     body = request.stream.read(LOG_MAX) if request.method == "POST" else b""
     if not pings.record_ping(ping_key=ping_key, kind=kind, exit_code=exit_code, rid=rid, body=body):
         return _text("not found\n", 404)
+    JOB_PINGS.labels(kind).inc()
     return _text("OK")
 
 

@@ -17,7 +17,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.oncall.models import EscalationPolicy
 from app.timeutil import is_valid_zone, utcnow
-from app.watchlist.models import CRITICALITIES, Job, JobState, ScheduleKind, WatchedApp
+from app.watchlist.models import CRITICALITIES, STATES, Job, JobState, ScheduleKind, WatchedApp
 from app.watchlist.paging import resolve_job_alert
 from app.watchlist.schedules import ScheduleError, check_cron, upcoming_slots
 from app.watchlist.states import rearm, record, set_state, spec_of
@@ -312,3 +312,9 @@ def delete_job(job: Job) -> None:
         resolve_job_alert(job, utcnow(), "was deleted from the watch list")
     db.session.delete(job)
     db.session.commit()
+
+
+def job_counts_by_state() -> dict[str, int]:
+    """How many watched jobs are in each state (every state listed, zero included): for metrics and health."""
+    counts = dict(db.session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
+    return {state: int(counts.get(state, 0)) for state in STATES}

@@ -1,4 +1,5 @@
-"""`flask demo`, the first README command's last step: migrate, seed, then serve the web app and the scheduler."""
+"""`flask demo`, the first README command's last step: migrate, seed, then serve the web app and the scheduler;
+Ctrl+C and SIGTERM stop both, within seconds, without a traceback and without leaving the scheduler behind."""
 from __future__ import annotations
 
 import json
@@ -8,13 +9,17 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
-WAIT_SECONDS = 30
+START_BOUND = 180  # seconds: generous, for a busy machine; the readiness signal ends the wait, not a timer
+STOP_BOUND = 10
 
 
 def _free_port() -> int:
@@ -33,38 +38,92 @@ def _health(port: int) -> dict | None:
         return None
 
 
-def test_flask_demo_serves_the_app_with_a_live_scheduler_and_prints_the_logins(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "SECRET_KEY": "demo-test-secret-key",
-           "SCHEDULER_HEARTBEAT_SECONDS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-    try:
-        deadline, health = time.monotonic() + WAIT_SECONDS, None
+class Demo:
+    """`flask demo` in its own process group, its output collected as it comes."""
+
+    def __init__(self, tmp_path: Path):
+        self.port = _free_port()
+        self.db = tmp_path / "demo.db"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{self.db}", "SECRET_KEY": "demo-test-secret-key",
+               "SCHEDULER_HEARTBEAT_SECONDS": "1"}
+        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port",
+                                         str(self.port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_until_healthy(self) -> dict:
+        deadline, health = time.monotonic() + START_BOUND, None
         while time.monotonic() < deadline:
-            health = _health(port)
+            assert self.process.poll() is None, self.output
+            health = _health(self.port)
             if health and health["status"] == "ok":
-                break
-            assert process.poll() is None, process.stdout.read()
+                return health
             time.sleep(0.3)
-        # 200 with a fresh heartbeat: the web server answers and the scheduler process runs beside it.
-        assert health and health["status"] == "ok", health
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
-            assert "Sign in" in response.read().decode()
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
-    for login in ("admin@acme.example", "crisis@acme.example", "oncall@acme.example", "exec@acme.example"):
-        assert login in output
-    assert "quarterdeck-demo" in output
-    assert _health(port) is None
-    # Ctrl+C stops the scheduler child too: its heartbeat (every second) stops advancing.
-    first = _last_beat(tmp_path / "demo.db")
-    time.sleep(2.5)
-    assert _last_beat(tmp_path / "demo.db") == first, "the scheduler outlived Ctrl+C"
+        pytest.fail(f"the demo was not healthy within {START_BOUND} s: {health}\n{self.output}")
+
+    def scheduler_pids(self) -> list[int]:
+        found = subprocess.run(["pgrep", "-g", str(self.process.pid), "-f", "scheduler run"], capture_output=True,
+                               text=True)
+        return [int(pid) for pid in found.stdout.split()]
+
+    def stop(self, signum: int) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        code = self.process.wait(timeout=STOP_BOUND + 5)
+        self._reader.join(timeout=5)
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        """Whatever happened, nothing of the demo outlives the test."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
 
 
 def _last_beat(path: Path) -> str:
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT beat_at FROM scheduler_heartbeats").fetchone()[0]
+        return conn.execute("SELECT beat_at FROM scheduler_heartbeats WHERE name = 'scheduler'").fetchone()[0]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_flask_demo_serves_with_a_live_scheduler_and_stops_cleanly(tmp_path, signum):
+    demo = Demo(tmp_path)
+    try:
+        demo.wait_until_healthy()  # 200 with a fresh heartbeat: the web server answers, the scheduler runs
+        with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/login", timeout=5) as response:
+            assert "Sign in" in response.read().decode()
+        schedulers = demo.scheduler_pids()
+        assert len(schedulers) == 1, schedulers
+        if signum == signal.SIGINT:
+            os.killpg(demo.process.pid, signal.SIGINT)  # Ctrl+C reaches the whole foreground group
+            code, took = demo.process.wait(timeout=STOP_BOUND + 5), 0.0
+            demo._reader.join(timeout=5)
+        else:
+            code, took = demo.stop(signal.SIGTERM)  # only the demo process itself, as `kill` does
+    finally:
+        demo.kill()
+
+    output = demo.output
+    for login in ("admin@acme.example", "crisis@acme.example", "oncall@acme.example", "exec@acme.example"):
+        assert login in output
+    assert "quarterdeck-demo" in output
+    assert code == 0 and took <= STOP_BOUND, output
+    assert "Traceback" not in output, output
+    assert "scheduler stopped" in output and "Quarterdeck stopped." in output
+    assert _health(demo.port) is None
+    # The scheduler child is gone: its heartbeat (every second) stops advancing.
+    first = _last_beat(demo.db)
+    time.sleep(2.5)
+    assert _last_beat(demo.db) == first, "the scheduler outlived the demo"
