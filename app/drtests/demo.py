@@ -49,6 +49,37 @@ DEMO_STEPS = [
 ]
 
 
+RESTORE_DRILL = "Quarterdeck database restore drill"
+# The drill of deploy/backup/README.md: the crisis tool's own recovery is rehearsed like the ERP's.
+RESTORE_STEPS = [
+    ("Pick last night's backup and note its time", "prepare", "DBA on call", 5, "", False, True, False,
+     "List `BACKUP_DIR` and take the newest `quarterdeck-*.dump`; its time stamp is the recovery point."),
+    ("Restore it into a new database", "failover", "DBA on call", 20, "1", True, True, True,
+     "Run `deploy/backup/restore.sh <dump> quarterdeck_restore_drill` and attach its output."),
+    ("Check the schema is this release's head", "validate", "DBA on call", 5, "2", True, False, True,
+     "`flask --app wsgi db current` against the restored database must print the migrations head."),
+    ("Serve it from a spare app node and sign in", "validate", "Crisis team", 15, "3", True, True, True,
+     "Open an alert, the watch list and the readiness page; attach a screenshot."),
+    ("Drop the drill database and record findings", "close", "DBA on call", 5, "4", False, False, False,
+     "Drop `quarterdeck_restore_drill`; anything slow or surprising becomes a finding."),
+]
+
+
+def seed_demo_restore_drill() -> DrTemplate:
+    """The demo's restore drill template (no exercise scheduled: a crisis team plans it each quarter)."""
+    template = db.session.scalar(select(DrTemplate).where(DrTemplate.name == RESTORE_DRILL))
+    if template is None:
+        template = templates.create_template(
+            name=RESTORE_DRILL, systems="Quarterdeck database", rto_minutes=60, rpo_minutes=24 * 60,
+            description="Restore last night's backup of Quarterdeck's own database and serve it: the crisis tool "
+                        "must come back as surely as the systems it watches. See deploy/backup/README.md.")
+        for title, phase, owner, minutes, deps, counts, evidence, critical, text in RESTORE_STEPS:
+            templates.add_step(template, title=title, phase=phase, owner=owner, expected_minutes=minutes,
+                               depends_on=deps, counts_toward_recovery=counts, evidence_required=evidence,
+                               critical=critical, instructions=text)
+    return template
+
+
 DEMO_SITES = [
     # name, city, zone, seats, operation room
     ("Reading standby data centre", "Reading", "Europe/London", 40,
@@ -107,4 +138,5 @@ def seed_demo_drtests() -> DrTemplate:
         exercises.schedule_exercise(template=template, kind="full_failover", scheduled_for=when,
                                     owner_id=owner.id if owner else None, participant_ids=[p.id for p in people])
     seed_demo_continuity()
+    seed_demo_restore_drill()
     return template
