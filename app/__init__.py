@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.database import render_migration_item
 from app.extensions import csrf, db, limiter, login_manager, migrate
-from config import load_config
+from config import checked_runbooks_dir, load_config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -27,6 +27,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)
+        if "RUNBOOKS_DIR" in overrides:
+            app.config["RUNBOOKS_DIR"] = checked_runbooks_dir(overrides["RUNBOOKS_DIR"])
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
@@ -78,6 +80,7 @@ def _import_models() -> None:
     from app.readiness import models as _readiness  # noqa: F401
     from app.reviews import models as _reviews  # noqa: F401
     from app.risks import models as _risks  # noqa: F401
+    from app.runbooks import models as _runbooks  # noqa: F401
     from app.system import models as _system  # noqa: F401
     from app.vendors import models as _vendors  # noqa: F401
     from app.watchlist import models as _watchlist  # noqa: F401

@@ -47,7 +47,8 @@ class Document:
     html: Markup
     headings: list[Heading] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)  # every link target as written, before any rewriting
+    # every link target as written, before any rewriting, with the (1-based) line of the text it is on
+    links: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _parser() -> MarkdownIt:
@@ -82,12 +83,12 @@ def anchor_for(text: str, used: set[str]) -> str:
     return anchor
 
 
-def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter | None, found: list[str]) -> None:
+def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter | None, found: list[tuple[str, int]]) -> None:
     for token in tokens:
         for child in token.children or []:
             if child.type == "link_open":
                 href = str(child.attrGet("href") or "")
-                found.append(href)
+                found.append((href, token.map[0] + 1 if token.map else 0))
                 if rewrite is not None:
                     child.attrSet("href", rewrite(href))
 
@@ -153,7 +154,7 @@ def parse_document(text: str, *, rewrite_link: LinkRewriter | None = None, headi
     headings uses the items of its top-level numbered lists instead.
     """
     tokens = _MD.parse(text or "")
-    links: list[str] = []
+    links: list[tuple[str, int]] = []
     _rewrite_links(tokens, rewrite_link, links)
     headings, used = [], set()
     for index, token in enumerate(tokens):

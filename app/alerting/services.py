@@ -188,3 +188,10 @@ def act_and_commit(alert_id: int, action: Callable[[Alert], T], attempts: int = 
             if attempt == attempts - 1:
                 raise Conflict("The alert changed while you acted on it; look again and retry.") from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def dedup_keys_seen(since, until) -> list[str]:
+    """The distinct dedup keys of alerts raised in [since, until), sorted (read-only, for coverage reports)."""
+    return list(db.session.scalars(select(Alert.dedup_key).where(
+        Alert.dedup_key.is_not(None), Alert.created_at >= since, Alert.created_at < until)
+        .distinct().order_by(Alert.dedup_key)))
