@@ -57,6 +57,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app import web
     web.init_app(app)
     _register_cli(app)
+    from app.runbooks import linking as runbook_links
+    runbook_links.init_app(app)  # runbooks on alert, job, DR template and rotation pages, and in search
 
     from app.access import check_every_endpoint_declares_access
     check_every_endpoint_declares_access(app)
@@ -112,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.reviews.views import bp as reviews_bp
     from app.risks import api as _risks_api  # noqa: F401
     from app.risks.views import bp as risks_bp
+    from app.runbooks import api as _runbooks_api  # noqa: F401
+    from app.runbooks.run_views import bp as runbook_runs_bp
+    from app.runbooks.views import bp as runbooks_bp
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
     from app.vendors import api as _vendors_api  # noqa: F401
@@ -123,16 +128,18 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
                       twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, reviews_bp, readiness_bp,
-                      api_bp):
+                      runbooks_bp, runbook_runs_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.runbooks.cli import runbooks_cli
     from app.scheduler import scheduler_cli
     from app.seed import demo_command, seed_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(runbooks_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(demo_command)
