@@ -17,6 +17,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import form_values
 from app.markdown import render_markdown
+from app.providers import provided
 from app.views_common import apply_domain_error, page_args
 
 bp = Blueprint("drtests", __name__, url_prefix="/drtests")
@@ -68,6 +69,7 @@ def new_template():
 def template(template_id: int):
     item = templates.get_template(template_id)
     return render_template("drtests/template.html", template=item, step_form=StepForm(formdata=None),
+                           related=provided("dr_template_links", item),
                            runs=templates.exercises_of(item), trend=exercises.recovery_trend(item))
 
 

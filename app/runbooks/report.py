@@ -66,17 +66,27 @@ class Report:
         return any(getattr(self, name) for name in FAILING)
 
 
+def critical_items() -> tuple[list, list]:
+    """(critical watched apps, critical watched jobs that are not paused)."""
+    apps = list_apps()
+    jobs = [job for app in apps for job in app.jobs if job.criticality == "critical" and not job.paused]
+    return [app for app in apps if app.criticality == "critical"], jobs
+
+
+def undocumented_critical(runbooks: list | None = None) -> list[Uncovered]:
+    """Critical apps and jobs no usable runbook covers."""
+    runbooks = usable_runbooks() if runbooks is None else runbooks
+    apps, jobs = critical_items()
+    found = [Uncovered("app", app.name, f"/watchlist/apps/{app.id}") for app in apps
+             if not any(covers(r, app_names=[app.name]) for r in runbooks)]
+    found += [Uncovered("job", f"{job.name} ({job.app.name})", f"/watchlist/jobs/{job.id}") for job in jobs
+              if not any(covers(r, jobs=[job]) for r in runbooks)]
+    return found
+
+
 def _undocumented(quarter: FiscalQuarter) -> list[Uncovered]:
     runbooks = usable_runbooks()
-    found = []
-    apps = list_apps()
-    for app in apps:
-        if app.criticality == "critical" and not any(covers(r, app_names=[app.name]) for r in runbooks):
-            found.append(Uncovered("app", app.name, f"/watchlist/apps/{app.id}"))
-    for app in apps:
-        for job in app.jobs:
-            if job.criticality == "critical" and not job.paused and not any(covers(r, jobs=[job]) for r in runbooks):
-                found.append(Uncovered("job", f"{job.name} ({app.name})", f"/watchlist/jobs/{job.id}"))
+    found = undocumented_critical(runbooks)
     start = datetime.combine(quarter.first_day, time(0), tzinfo=UTC)
     for key in dedup_keys_seen(start, start + timedelta(days=(quarter.last_day - quarter.first_day).days + 1)):
         jobs = jobs_of_dedup_keys([key])
