@@ -71,8 +71,8 @@ class Runbook(db.Model):
     owner_email: Mapped[str] = mapped_column(String(254), default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     review_every_days: Mapped[int | None] = mapped_column(Integer)
-    # Links in the file to files of the folder that do not exist: [{"target": ..., "line": ...}]
-    broken_links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Links in the file to other files of the folder, as written: [{"href": ..., "target": ..., "line": ...}]
+    local_links: Mapped[list[Any]] = mapped_column(JSON, default=list)
     step_titles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # content hash last changed

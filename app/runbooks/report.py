@@ -19,7 +19,7 @@ from app.extensions import db
 from app.runbooks.catalog import CatalogEntry, catalog_entries
 from app.runbooks.matching import covers, jobs_of_dedup_keys, usable_runbooks
 from app.runbooks.models import RunbookReportSnapshot
-from app.runbooks.sync import _table_of_contents
+from app.runbooks.sync import broken_links_of, table_of_contents as _table_of_contents
 from app.runbooks import files
 from app.timeutil import FiscalQuarter, fiscal_quarter, utcnow
 from app.vendors.services import list_vendors
@@ -103,11 +103,12 @@ def _undocumented(quarter: FiscalQuarter) -> list[Uncovered]:
 
 
 def _broken_links(entries: list[CatalogEntry]) -> list[BrokenLink]:
-    _listed, toc_broken = _table_of_contents(files.root())
+    folder = files.root()
+    _listed, toc_broken = _table_of_contents(folder)
     found = [BrokenLink(files.TOC_NAME, item["target"], item["line"]) for item in toc_broken]
     for entry in entries:
-        for item in entry.runbook.broken_links or []:
-            found.append(BrokenLink(entry.runbook.path, item["target"], item["line"], entry.slug))
+        for item in broken_links_of(folder, entry.runbook):
+            found.append(BrokenLink(entry.runbook.path, item["href"], item["line"], entry.slug))
     return found
 
 

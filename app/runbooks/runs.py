@@ -194,9 +194,11 @@ def mark_step(run: RunbookRun, *, position: int, outcome: str, by: User) -> Runb
         raise Invalid("Mark the step done, skipped or failed.", "outcome") from None
     step = next((step for step in run.steps if step.position == position), None)
     if step is None:
-        step = RunbookRunStep(run_id=run.id, position=position, title=str(run.step_titles[position - 1])[:200])
+        step = RunbookRunStep(run_id=run.id, position=position, title=str(run.step_titles[position - 1])[:200],
+                              outcome=outcome, at=utcnow(), by_name=by.name)
         run.steps.append(step)
-    step.outcome, step.at, step.by_name = outcome, utcnow(), by.name
+    else:
+        step.outcome, step.at, step.by_name = outcome, utcnow(), by.name
     try:
         db.session.commit()
     except IntegrityError:  # the same step marked twice at once: the other mark stands

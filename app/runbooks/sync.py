@@ -65,7 +65,7 @@ class References:
         return None
 
 
-def _table_of_contents(folder: Path) -> tuple[set[str], list[dict]]:
+def table_of_contents(folder: Path) -> tuple[set[str], list[dict]]:
     """The files README.md links to, and its links to files that do not exist."""
     readme = folder / files.TOC_NAME
     if not readme.is_file() or not files.inside(folder, readme):
@@ -94,22 +94,28 @@ def _exists(folder: Path, target: str) -> bool:
     return files.inside(folder, path) and path.exists()
 
 
-def _links_of(folder: Path, relative: str, body: str, body_line: int) -> list[dict]:
+def _links_of(relative: str, body: str, body_line: int) -> list[dict]:
+    """The file's links to other files of the folder (whether they exist is checked when reported)."""
     from app.markdown import parse_document
 
-    broken = []
+    found = []
     for href, line in parse_document(body).links:
         target = files.local_target(relative, href)
-        if target is not None and not _exists(folder, target):
-            broken.append({"target": href, "line": line + body_line - 1})
-    return broken
+        if target is not None:
+            found.append({"href": href[:500], "target": target[:500], "line": line + body_line - 1})
+    return found[:500]
+
+
+def broken_links_of(folder: Path, row: Runbook) -> list[dict]:
+    """The row's links to files of the folder that do not exist (now)."""
+    return [link for link in row.local_links or [] if not _exists(folder, link["target"])]
 
 
 def _apply_parse(row: Runbook, folder: Path, parsed: files.ParsedFile, refs: References) -> None:
     row.content_hash = parsed.content_hash
     row.front_matter = parsed.front_matter
     row.title = (parsed.front_matter or {}).get("title") or parsed.title or row.path
-    row.broken_links = _links_of(folder, row.path, parsed.body, parsed.body_line) if parsed.problem is None else []
+    row.local_links = _links_of(row.path, parsed.body, parsed.body_line) if parsed.body else []
     if parsed.body:
         from app.markdown import parse_document
 
@@ -148,7 +154,7 @@ def _line_of(row: Runbook, key: str) -> int | None:
 def _mark_outside(row: Runbook) -> None:
     row.valid, row.front_matter, row.owner_id, row.review_every_days = False, None, None, None
     row.invalid_reason, row.invalid_line = "a link to a file outside RUNBOOKS_DIR: not followed", None
-    row.content_hash, row.broken_links, row.step_titles = "", [], []
+    row.content_hash, row.local_links, row.step_titles = "", [], []
 
 
 def sync_runbooks() -> SyncSummary:
@@ -160,7 +166,7 @@ def sync_runbooks() -> SyncSummary:
         summary.problems.append(f"{folder} is not a folder")
         return summary
     now, refs = utcnow(), References()
-    listed, _toc_broken = _table_of_contents(folder)
+    listed, _toc_broken = table_of_contents(folder)
     rows = {row.path: row for row in db.session.scalars(select(Runbook))}
     present = files.list_files(folder)
     present_paths = {source.path for source in present}

@@ -52,7 +52,7 @@ def upgrade():
     sa.Column('owner_email', sa.String(length=254), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('review_every_days', sa.Integer(), nullable=True),
-    sa.Column('broken_links', sa.JSON(), nullable=False),
+    sa.Column('local_links', sa.JSON(), nullable=False),
     sa.Column('step_titles', sa.JSON(), nullable=False),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
