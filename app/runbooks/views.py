@@ -92,8 +92,8 @@ def _render(slug: str, review_form: ReviewForm | None = None, status: int = 200)
 @bp.route("/<slug>")
 @allow(EVERYONE)
 def show(slug: str):
-    if slug.endswith(".md") and is_valid_slug(slug[:-3]):
-        return redirect(url_for("runbooks.show", slug=slug[:-3]), 301)  # links written as file names
+    if slug.endswith(".md") and is_valid_slug(slug[:-3]):  # a link written as the file's name
+        return redirect(url_for("runbooks.show", slug=services.get_runbook(slug[:-3]).slug), 301)
     return _render(slug)
 
 
