@@ -79,7 +79,9 @@ def read_runbook(runbook: Runbook) -> Reading:
         except FileProblem:
             raw = ""
         return Reading(runbook, None, parsed.content_hash, parsed.problem.reason, raw_text=raw)
-    return Reading(runbook, parse_document(parsed.body, rewrite_link=_link_rewriter(runbook)), parsed.content_hash,
+    # heading_offset=1: the page has its own <h1> (the title); the file's "# ..." becomes an <h2>.
+    return Reading(runbook, parse_document(parsed.body, rewrite_link=_link_rewriter(runbook), heading_offset=1),
+                   parsed.content_hash,
                    parsed.problem.reason if parsed.problem else None)
 
 
