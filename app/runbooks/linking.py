@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select
-
 from app.auth.models import User
-from app.extensions import db
 from app.providers import RelatedLink, UnreadReading, register_provider
 from app.runbooks.matching import runbooks_for, usable_runbooks
 from app.runbooks.models import Runbook
@@ -83,6 +80,3 @@ def init_app(app: Flask) -> None:
 
     register_search()
 
-
-def people_by_id(ids: set[int]) -> dict[int, User]:
-    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
