@@ -255,7 +255,7 @@ def _vendor_reminder_offsets(env: Mapping[str, str]) -> tuple[int, ...]:
     return tuple(sorted(offsets))
 
 
-READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons")
+READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons", "runbooks")
 
 
 def _readiness_weights(env: Mapping[str, str]) -> dict[str, int]:
@@ -286,6 +286,22 @@ def _watchlist(env: Mapping[str, str]) -> dict[str, object]:
         "WATCHLIST_CATCHUP_MINUTES": _int(env, "WATCHLIST_CATCHUP_MINUTES", 5, 1, 1440),
         "WATCHLIST_CATCHUP_MIN_JOBS": _int(env, "WATCHLIST_CATCHUP_MIN_JOBS", 3, 2, 1000),
     }
+
+
+def checked_runbooks_dir(raw: str | Path) -> str:
+    """The runbooks folder as an absolute path; ConfigError naming RUNBOOKS_DIR when it is not a folder.
+
+    Only checked here, never read: indexing is the scheduler's and `flask runbooks sync`'s work.
+    """
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"RUNBOOKS_DIR must be an existing folder of Markdown runbooks, got {str(raw)!r}")
+    return str(path.resolve())
+
+
+def _runbooks(env: Mapping[str, str]) -> dict[str, object]:
+    raw = (env.get("RUNBOOKS_DIR") or "").strip()
+    return {"RUNBOOKS_DIR": checked_runbooks_dir(raw or BASE_DIR / "runbooks")}
 
 
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
@@ -320,6 +336,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "MAX_CONTENT_LENGTH": (_int(env, "DRTEST_EVIDENCE_MAX_MB", 10, 1, 100) + 1) * 1024 * 1024,
         "DRTEST_EVIDENCE_DIR": (env.get("DRTEST_EVIDENCE_DIR") or str(INSTANCE_DIR / "drtest-evidence")).strip(),
         **_watchlist(env),
+        **_runbooks(env),
         "TRUSTED_PROXY_HOPS": _int(env, "TRUSTED_PROXY_HOPS", 0, 0, 5),
         "PASSWORD_HASH_METHOD": (env.get("PASSWORD_HASH_METHOD") or "scrypt").strip(),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", public_base_url.startswith("https://")),

@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.database import render_migration_item
 from app.extensions import csrf, db, limiter, login_manager, migrate
-from config import load_config
+from config import checked_runbooks_dir, load_config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,6 +26,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)
+        if "RUNBOOKS_DIR" in overrides:
+            app.config["RUNBOOKS_DIR"] = checked_runbooks_dir(overrides["RUNBOOKS_DIR"])
     from app import logs
     logs.init_app(app)  # first: every later hook's log lines (and refusals) carry the request id
 
@@ -57,6 +59,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
     web.init_app(app)
     _register_cli(app)
+    from app.runbooks import linking as runbook_links
+    runbook_links.init_app(app)  # runbooks on alert, job, DR template and rotation pages, and in search
 
     from app.access import check_every_endpoint_declares_access
     check_every_endpoint_declares_access(app)
@@ -80,6 +84,7 @@ def _import_models() -> None:
     from app.readiness import models as _readiness  # noqa: F401
     from app.reviews import models as _reviews  # noqa: F401
     from app.risks import models as _risks  # noqa: F401
+    from app.runbooks import models as _runbooks  # noqa: F401
     from app.system import models as _system  # noqa: F401
     from app.vendors import models as _vendors  # noqa: F401
     from app.watchlist import models as _watchlist  # noqa: F401
@@ -111,6 +116,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.reviews.views import bp as reviews_bp
     from app.risks import api as _risks_api  # noqa: F401
     from app.risks.views import bp as risks_bp
+    from app.runbooks import api as _runbooks_api  # noqa: F401
+    from app.runbooks.run_views import bp as runbook_runs_bp
+    from app.runbooks.views import bp as runbooks_bp
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
     from app.vendors import api as _vendors_api  # noqa: F401
@@ -122,16 +130,18 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
                       twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, reviews_bp, readiness_bp,
-                      api_bp):
+                      runbooks_bp, runbook_runs_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.runbooks.cli import runbooks_cli
     from app.scheduler import scheduler_cli
     from app.seed import demo_command, seed_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(runbooks_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(demo_command)

@@ -33,6 +33,7 @@ from app.oncall.scheduled import remind_unconfirmed_contacts
 from app.readiness.scheduled import instantiate_current_quarter, remind_overdue_items, snapshot_today
 from app.reviews.scheduled import build_due_review, send_review_messages
 from app.risks.scheduled import expire_acceptances
+from app.runbooks.scheduled import runbook_daily_work, sync_runbook_folder
 from app.system.services import record_heartbeat
 from app.vendors.scheduled import remind_vendor_owners
 from app.watchlist.scheduled import DETECTION_SECONDS, detect_job_problems, prune_job_runs
@@ -65,6 +66,8 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("readiness_checklist", instantiate_current_quarter, 3600),  # once per quarter, from its first day
         PeriodicJob("readiness_snapshot", snapshot_today, 3600),  # one row per UTC day
         PeriodicJob("readiness_overdue_reminders", remind_overdue_items, 3600),  # each overdue item's owner, once
+        PeriodicJob("runbooks_sync", sync_runbook_folder, 60),  # RUNBOOKS_DIR -> the index; at start, then each minute
+        PeriodicJob("runbooks_reviews", runbook_daily_work, 3600),  # review reminders once each; report counts
     ]
 
 

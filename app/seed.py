@@ -21,6 +21,7 @@ from app.oncall.demo import seed_demo_oncall
 from app.oncall.policies import seed_demo_fallback, seed_demo_policy
 from app.readiness.demo import seed_demo_readiness
 from app.risks.demo import seed_demo_risks
+from app.runbooks.demo import seed_demo_runbooks
 from app.vendors.demo import link_demo_vendor_supports, seed_demo_vendors
 from app.watchlist.demo import seed_demo_watchlist
 
@@ -68,6 +69,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     link_demo_vendor_supports()  # vendors come first; the apps they support exist only now
     seed_demo_drtests()
     seed_demo_risks()
+    seed_demo_runbooks()  # after the users, jobs, rotations and vendors its front matter names
     seed_demo_readiness()  # last: its score and snapshots read every other domain
     return logins
 

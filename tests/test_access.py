@@ -30,6 +30,7 @@ from tests.conftest import PASSWORD
 from tests.vendors.support import walk_vendor_values
 from tests.risks.support import walk_risk_values
 from tests.readiness.walk import walk_readiness_values
+from tests.runbooks.support import walk_runbook_values
 
 ANONYMOUS = "anonymous"
 IDENTITIES = [ANONYMOUS, *Role]
@@ -45,6 +46,7 @@ OWNER_OR_EDITOR_ENDPOINTS = {
     "api.verify_contact_method", "api.add_notification_rule", "api.delete_notification_rule",
     "alerting.test_methods",
     "readiness.update_item", "api.patch_item",  # a readiness checklist item: its owner or an editor
+    "runbooks.review", "api.post_review",  # a runbook's review: its owner or an editor
 }
 # Public, but only to requests signed by Twilio: the walk's unsigned requests must be refused.
 SIGNED_ENDPOINTS = {"twilio.sms", "twilio.status", "twilio.voice", "twilio.gather"}
@@ -100,7 +102,7 @@ def refused(response, api: bool) -> bool:
 
 
 @pytest.fixture
-def url_values(app, make_user):
+def url_values(app, make_user, tmp_path):
     """An object for every URL parameter the routes take, created the way the app creates them."""
     region = calendar.create_region(name="Walk Region", time_zone="Asia/Manila", business_start=time(9),
                                     business_end=time(18))  # through the service, so it has a history
@@ -129,6 +131,7 @@ def url_values(app, make_user):
     vendor_values.update(walk_drtest_values(owner))  # template_id, exercise_id, step_id, evidence_id, finding_id
     vendor_values.update(walk_risk_values(owner))  # risk_id, action_id, link_id, review_id, item_id
     vendor_values.update(walk_readiness_values(owner))  # template_line_id, checklist_item_id
+    vendor_values.update(walk_runbook_values(owner, tmp_path))  # slug, run_id, position (RUNBOOKS_DIR: tmp_path)
     return {"region_id": region.id, "user_id": owner.id, "token_id": token.id,
             "contact_method_id": method.id, "notification_rule_id": rule.id,
             "policy_id": policy.id, "alert_id": alert.id,

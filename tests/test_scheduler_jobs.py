@@ -10,6 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from app.drtests.scheduled import run_drtest_jobs
 from app.reviews.scheduled import build_due_review, send_review_messages
 from app.risks.scheduled import expire_acceptances
+from app.runbooks.scheduled import runbook_daily_work, sync_runbook_folder
 from app.scheduler import build_scheduler, jobs, run_job
 from app.vendors.scheduled import remind_vendor_owners
 
@@ -20,6 +21,8 @@ from app.vendors.scheduled import remind_vendor_owners
     ("risk_review_agenda", build_due_review, timedelta(minutes=5)),
     ("risk_review_messages", send_review_messages, timedelta(minutes=2)),
     ("risk_acceptance_expiry", expire_acceptances, timedelta(minutes=15)),
+    ("runbooks_sync", sync_runbook_folder, timedelta(minutes=1)),
+    ("runbooks_reviews", runbook_daily_work, timedelta(hours=1)),
 ])
 def test_the_scheduler_registers_the_job_with_its_interval_trigger(app, name, service, period):
     [listed] = [job for job in jobs(app) if job.name == name]

@@ -5,6 +5,7 @@ from flask import current_app, render_template
 
 from app.alerting.channels.gsm import fit_one_segment, gsm7_length, to_gsm7
 from app.alerting.models import Alert
+from app.providers import provided
 
 SEGMENT = 160
 
@@ -48,6 +49,7 @@ def voice_text(alerts: list[Alert]) -> str:
 
 def email_parts(alerts: list[Alert]) -> tuple[str, str]:
     """(subject, body) of an alert email; the template's first line is the subject."""
-    text = render_template("messages/alert_email.txt", alerts=alerts, url=alert_url).strip()
+    text = render_template("messages/alert_email.txt", alerts=alerts, url=alert_url, short_link=short_link,
+                           related=lambda alert: provided("alert_links", alert)).strip()
     subject, _, body = text.partition("\n")
     return subject.strip()[:200], body.strip()

@@ -202,3 +202,10 @@ def outbox_backlog() -> tuple[int, float | None]:
     count, oldest = db.session.execute(select(func.count(), func.min(OutboundMessage.due_at)).where(
         OutboundMessage.status == MessageStatus.PENDING.value, OutboundMessage.due_at <= now)).one()
     return int(count), (now - oldest).total_seconds() if oldest is not None else None
+
+
+def dedup_keys_seen(since, until) -> list[str]:
+    """The distinct dedup keys of alerts raised in [since, until), sorted (read-only, for coverage reports)."""
+    return list(db.session.scalars(select(Alert.dedup_key).where(
+        Alert.dedup_key.is_not(None), Alert.created_at >= since, Alert.created_at < until)
+        .distinct().order_by(Alert.dedup_key)))

@@ -14,6 +14,7 @@ from app.alerting.models import Alert, AlertStatus, OutboundMessage
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.extensions import db
+from app.providers import provided
 from app.views_common import apply_domain_error, page_args
 from app.web import localtime
 
@@ -66,7 +67,7 @@ def _render_alert(alert: Alert, resolve_form: ResolveForm | None = None, status:
         events=db.paginate(actions.timeline_query(alert), page=page, per_page=per_page, error_out=False),
         sent=db.paginate(actions.messages_query(alert), page=max(message_page, 1), per_page=per_page,
                          error_out=False),
-        may_act=can(actions.ACTORS), action_form=ActionForm(), resolve_form=resolve_form or ResolveForm(formdata=None),
+        related=provided("alert_links", alert), may_act=can(actions.ACTORS), action_form=ActionForm(), resolve_form=resolve_form or ResolveForm(formdata=None),
         notices=channel_notices()), status
 
 

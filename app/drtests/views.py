@@ -11,12 +11,13 @@ from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
 from app.drtests import exercises, templates
 from app.drtests.forms import StepForm, TemplateForm
-from app.drtests.markdown import render_markdown
 from app.drtests.models import FindingStatus, QuarterFlag
 from app.drtests.results import minutes_text
 from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import form_values
+from app.markdown import render_markdown
+from app.providers import provided
 from app.views_common import apply_domain_error, page_args
 
 bp = Blueprint("drtests", __name__, url_prefix="/drtests")
@@ -29,7 +30,7 @@ def covered_systems_filter(systems: str) -> list[tuple[str, int | None]]:
 
 @bp.app_template_filter("dr_markdown")
 def _markdown_filter(text):
-    return render_markdown(text)
+    return render_markdown(text, heading_offset=2)  # h3..h5: instructions sit under the page's own headings
 
 
 @bp.app_template_filter("dr_duration")
@@ -68,6 +69,7 @@ def new_template():
 def template(template_id: int):
     item = templates.get_template(template_id)
     return render_template("drtests/template.html", template=item, step_form=StepForm(formdata=None),
+                           related=provided("dr_template_links", item),
                            runs=templates.exercises_of(item), trend=exercises.recovery_trend(item))
 
 

@@ -19,6 +19,7 @@ from app.oncall.coverage import load_schedules, schedule_spec
 from app.oncall.models import OncallNotice, Schedule
 from app.oncall.rotation import ScheduleSpec, shifts_of, timeline
 from app.oncall.services import notification_plan
+from app.providers import provided
 from app.timeutil import to_zone, utcnow
 
 log = logging.getLogger("quarterdeck.reminders")
@@ -65,6 +66,13 @@ def _shift_end(spec: ScheduleSpec, user_id: int, start: datetime) -> datetime | 
     return stretches[0][1]
 
 
+def _unread_before_shift(schedule: Schedule, user: User) -> list[str]:
+    """What the person must still read before this shift (e.g. runbooks of their rotations), from the providers."""
+    rotations = [layer.rotation.name for layer in schedule.layers
+                 if any(member.user_id == user.id for member in layer.rotation.members)]
+    return provided("shift_unread", user, rotations)
+
+
 def _notify(schedule: Schedule, spec: ScheduleSpec, user: User, start: datetime, kind: str) -> str | None:
     """Send one notice unless it went out already; returns the summary count it adds to, if any."""
     key = notice_key(schedule, start)
@@ -83,9 +91,11 @@ def _notify(schedule: Schedule, spec: ScheduleSpec, user: User, start: datetime,
         return None
     method = plan[0][1]
     until = _shift_end(spec, user.id, start) if kind == HANDOFF else None
+    unread = _unread_before_shift(schedule, user) if kind == SHIFT_REMINDER else []
     queue_notice(user_id=user.id, method=method, purpose=kind, template=TEMPLATES[kind],
-                         kind=method.kind.value, schedule=schedule.name, starts=_local(start, user.time_zone),
-                         until=_local(until, user.time_zone) if until else None)
+                 kind=method.kind.value, schedule=schedule.name, starts=_local(start, user.time_zone),
+                 until=_local(until, user.time_zone) if until else None, unread=unread,
+                 reading_url=f"{current_app.config['PUBLIC_BASE_URL']}/runbooks/reading")
     db.session.commit()
     return COUNTS[kind]
 

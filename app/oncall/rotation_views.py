@@ -11,6 +11,7 @@ from app.oncall import coverage
 from app.oncall import rotations as services
 from app.oncall.schedule_forms import MemberForm, MoveForm, RotationForm, RotationSettingsForm, rotation_fields
 from app.oncall.schedule_views import bp
+from app.providers import provided
 from app.views_common import apply_domain_error
 
 HANDOFFS_SHOWN = 8
@@ -43,8 +44,13 @@ def new_rotation():
 def _render_rotation(rotation, member_form: MemberForm, status: int = 200):
     people = {member.user_id: member.user for member in rotation.members}
     handoffs = [(at, people.get(user_id)) for at, user_id in coverage.next_handoffs(rotation, HANDOFFS_SHOWN)]
+    next_shift = {}
+    for at, person in handoffs:
+        if person is not None:
+            next_shift.setdefault(person.id, at)
     return render_template("oncall/rotation.html", rotation=rotation, member_form=member_form, handoffs=handoffs,
-                           on_now=people.get(coverage.rotation_now(rotation))), status
+                           on_now=people.get(coverage.rotation_now(rotation)), next_shift=next_shift,
+                           unread=provided("rotation_unread", rotation)), status
 
 
 @bp.route("/rotations/<int:rotation_id>")

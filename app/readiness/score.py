@@ -18,7 +18,7 @@ from flask import current_app, has_request_context
 from app.calendar.models import business_calendar
 from app.calendar.services import quarter_for
 from app.readiness.models import TRACK_LABELS, Track
-from app.readiness.tracks import drtest, jobs, people, risks, vendors
+from app.readiness.tracks import drtest, jobs, people, risks, runbooks, vendors
 from app.readiness.tracks.base import Context, Gate, TrackResult
 from app.readiness.tracks.checklist import assess_checklist, assess_lessons
 from app.timeutil import FiscalQuarter, business_day_offset, close_day, utcnow
@@ -26,13 +26,14 @@ from app.timeutil import FiscalQuarter, business_day_offset, close_day, utcnow
 GREEN_AT = 85
 AMBER_AT = 60
 GATE_BD = -5
-DEFAULT_WEIGHTS = {"risks": 25, "jobs": 15, "vendors": 15, "drtest": 15, "people": 10, "checklist": 15, "lessons": 5}
+DEFAULT_WEIGHTS = {"risks": 25, "jobs": 15, "vendors": 15, "drtest": 15, "people": 10, "checklist": 15, "lessons": 5,
+                   "runbooks": 10}
 COLOUR_RANK = {"green": 0, "amber": 1, "red": 2}
 
 ASSESSORS: dict[str, Callable[[Context], TrackResult]] = {
     Track.RISKS.value: risks.assess, Track.JOBS.value: jobs.assess, Track.VENDORS.value: vendors.assess,
     Track.DRTEST.value: drtest.assess, Track.PEOPLE.value: people.assess,
-    Track.CHECKLIST.value: assess_checklist, Track.LESSONS.value: assess_lessons,
+    Track.CHECKLIST.value: assess_checklist, Track.LESSONS.value: assess_lessons, Track.RUNBOOKS.value: runbooks.assess,
 }
 
 

@@ -25,10 +25,10 @@ HISTORY_DAYS = 21
 LA, LONDON, MANILA = "America/Los_Angeles", "Europe/London", "Asia/Manila"
 DEMO_APPS = [
     # name, criticality, RTO, RPO (minutes), owner, runbook
-    ("ERP", "critical", 240, 60, "crisis@acme.example", "/runbooks/erp-failover.md"),
-    ("Order management", "critical", 120, 15, "oncall@acme.example", "/runbooks/order-management.md"),
-    ("Billing", "critical", 240, 60, "crisis@acme.example", "/runbooks/billing.md"),
-    ("Finance data", "high", 480, 240, "admin@acme.example", "/runbooks/finance-data.md"),
+    ("ERP", "critical", 240, 60, "crisis@acme.example", "/runbooks/erp-failover-failback"),
+    ("Order management", "critical", 120, 15, "oncall@acme.example", "/runbooks/payment-gateway-outage"),
+    ("Billing", "critical", 240, 60, "crisis@acme.example", "/runbooks/billing-batch-restart"),
+    ("Finance data", "high", 480, 240, "admin@acme.example", "/runbooks/tax-engine-outage"),
     ("CRM", "high", 480, 60, "oncall@acme.example", ""),
     ("Treasury", "high", 480, 1440, "admin@acme.example", ""),
 ]

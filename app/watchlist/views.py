@@ -13,6 +13,7 @@ from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.forms_common import form_values
+from app.providers import provided
 from app.timeutil import to_zone, utcnow
 from app.views_common import apply_domain_error, page_args
 from app.watchlist import csvio, history, services, windows
@@ -75,7 +76,7 @@ def _job_page(job: Job, window_form: WindowForm, status: int = 200):
     base = current_app.config["PUBLIC_BASE_URL"]
     due = services.next_expected(job, now)
     return render_template(
-        "watchlist/job.html", job=job, now=now, runs=runs, total_runs=total_runs, page=page,
+        "watchlist/job.html", job=job, now=now, related=provided("job_links", job), runs=runs, total_runs=total_runs, page=page,
         per_page=min(per_page, 50), timeline=_timeline(job, since, now),
         windows=[(w, windows.describe(w)) for w in job.windows], window_form=window_form,
         trend=history.duration_trend(job), uptime=history.weekly_uptime(job, now=now), due=due,

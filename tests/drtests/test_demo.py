@@ -30,6 +30,7 @@ def test_the_demo_seeds_the_erp_template_and_an_exercise_once(app):
 def test_the_runbook_has_the_front_matter_and_every_step_of_the_template():
     text = RUNBOOK.read_text()
     header = text.split("---")[1]
-    assert "title: " in header and "owner: crisis@acme.example" in header and "reviewed: 20" in header
+    assert "title: " in header and "owner: crisis@acme.example" in header and "review_every: " in header
+    assert f'drtests: ["{DEMO_TEMPLATE}"]' in header  # the runbook covers the template (the catalog report)
     for number, step in enumerate(DEMO_STEPS, 1):
         assert f"### {number}. {step[0]}" in text

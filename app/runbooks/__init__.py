@@ -1,0 +1,1 @@
+"""Runbooks: Markdown SOPs in RUNBOOKS_DIR, indexed, read, run, reviewed and acknowledged."""
