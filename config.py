@@ -230,7 +230,7 @@ def _vendor_reminder_offsets(env: Mapping[str, str]) -> tuple[int, ...]:
     return tuple(sorted(offsets))
 
 
-READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons")
+READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons", "incidents")
 
 
 def _readiness_weights(env: Mapping[str, str]) -> dict[str, int]:

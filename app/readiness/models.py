@@ -26,6 +26,7 @@ class Track(enum.StrEnum):
     PEOPLE = "people"
     CHECKLIST = "checklist"
     LESSONS = "lessons"
+    INCIDENTS = "incidents"  # assessed by the incidents domain, which registers its assessor (providers.py)
 
     @property
     def label(self) -> str:
@@ -34,7 +35,7 @@ class Track(enum.StrEnum):
 
 TRACK_LABELS = {Track.RISKS: "Risks", Track.JOBS: "Critical jobs", Track.VENDORS: "Vendors",
                 Track.DRTEST: "DR test", Track.PEOPLE: "People and contacts", Track.CHECKLIST: "Checklist",
-                Track.LESSONS: "Lessons learned"}
+                Track.LESSONS: "Lessons learned", Track.INCIDENTS: "Incidents"}
 TRACK_VALUES = tuple(track.value for track in Track)
 
 

@@ -312,3 +312,16 @@ def delete_job(job: Job) -> None:
         resolve_job_alert(job, utcnow(), "was deleted from the watch list")
     db.session.delete(job)
     db.session.commit()
+
+
+def job_choices(limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, "app / job") of every watched job, by app and name: for other domains' pickers."""
+    rows = db.session.execute(select(Job.id, WatchedApp.name, Job.name).join(WatchedApp)
+                              .order_by(WatchedApp.name, Job.name).limit(limit)).all()
+    return [(job_id, f"{app_name} / {job_name}") for job_id, app_name, job_name in rows]
+
+
+def app_choices(limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, name) of every watched app, by name: for other domains' pickers."""
+    return [(row.id, row.name) for row in db.session.execute(
+        select(WatchedApp.id, WatchedApp.name).order_by(WatchedApp.name).limit(limit))]
