@@ -30,7 +30,7 @@ SUMMARY_MAX, DETAILS_MAX, DEDUP_MAX = 200, 10_000, 200
 DIRECT_PAGE_DELAY, DIRECT_PAGE_ACK_TIMEOUT = 5, 60
 T = TypeVar("T")
 __all__ = ["NORMAL", "URGENT", "queue_notice", "raise_alert", "resolve_by_dedup_key", "acknowledge", "resolve",
-           "escalate", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields", "wake_engine",
+           "escalate", "hold", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields", "wake_engine",
            "direct_page_snapshot"]
 
 
@@ -163,6 +163,16 @@ def acknowledge(alert: Alert, *, actor: str, via: str) -> bool:
                   + (f" Pages again unless resolved within {timeout} min." if timeout else ""), actor=actor)
     _drop_pending(alert, "the alert was acknowledged")
     alert_changed(alert, "acknowledged", actor)
+    return True
+
+
+def hold(alert: Alert, *, actor: str, reason: str) -> bool:
+    """An acknowledged alert stops counting down to paging again (someone else now follows it up, e.g. an
+    incident with its own update cadence); False when it had no acknowledgement timeout running."""
+    if alert.status != AlertStatus.ACKNOWLEDGED.value or alert.ack_deadline is None:
+        return False
+    alert.ack_deadline = None
+    timeline.note(alert, "held", f"No page when the acknowledgement times out: {reason}", actor=actor)
     return True
 
 

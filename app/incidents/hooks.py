@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Flask, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.alerting.channels.gsm import fit_one_segment
 from app.alerting.hooks import register_alert_listener, register_badge_provider
@@ -70,8 +69,7 @@ def declare_from_reply(alert_id: int, person: User, phone: str, code: int) -> st
                                         severity=SEVERITY_OF_ALERT.get(alert.severity, "SEV3"), declared_by=person,
                                         alert_id=alert_id)
             break
-        except StaleDataError:  # the engine moved the alert on meanwhile: read it again and retry
-            db.session.rollback()
+        except services.AlertMoved:  # the engine moved the alert on meanwhile: read it again and retry
             alert = db.session.get(Alert, alert_id, populate_existing=True)
             if attempt == 2:
                 return _answer("incident_sms_refused", code=code, text="the alert kept changing; try again.")

@@ -19,7 +19,7 @@ from app.drtests import continuity
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.incidents.models import LINK_KINDS, Incident, IncidentLink, IncidentRunbook, Status
-from app.incidents.timeline import record_event
+from app.incidents.timeline import record_event, storable_id
 from app.record_links import named_table, record_name, record_url
 from app.risks import services as risks
 from app.timeutil import utcnow
@@ -42,18 +42,27 @@ class Target:
     label: str
 
 
+def _name_of(kind: str, target_id: int) -> str | None:
+    if kind == "risk":  # risks have titles, not names: read through the register's services
+        try:
+            return f"R-{target_id} {risks.get_risk(target_id).title}"
+        except NotFound:
+            return None
+    if named_table(TARGETS[kind]) is None:
+        return None
+    name = record_name(TARGETS[kind], target_id)
+    return None if name is None else str(name)
+
+
 def checked_target(kind: str, target_id: object, field: str | None = None) -> Target:
     """A record of that kind that exists; Invalid naming `field` (default `<kind>_id`) otherwise."""
     field = field or f"{kind}_id"
     if kind not in LINK_KINDS:
         raise Invalid(f"Choose one of: {', '.join(LINK_KINDS)}.", "kind")
-    if not isinstance(target_id, int) or not 0 < target_id < 2**31 or named_table(TARGETS[kind]) is None:
-        raise Invalid(f"No {KIND_LABELS[kind].lower()} with that id.", field)
-    name = record_name(TARGETS[kind], target_id)
+    name = _name_of(kind, target_id) if storable_id(target_id) else None
     if name is None:
         raise Invalid(f"No {KIND_LABELS[kind].lower()} with id {target_id}.", field)
-    label = f"R-{target_id} {name}" if kind == "risk" else str(name)
-    return Target(kind, target_id, label[:200])
+    return Target(kind, target_id, name[:200])
 
 
 def job_of_alert(alert: Alert) -> Target | None:
@@ -129,7 +138,7 @@ def add_link(incident: Incident, *, kind: str, target_id: object, actor: User) -
 
 
 def remove_link(incident: Incident, link_id: int, *, actor: User) -> None:
-    link = db.session.get(IncidentLink, link_id)
+    link = db.session.get(IncidentLink, link_id) if storable_id(link_id) else None
     if link is None or link.incident_id != incident.id:
         raise NotFound("No such link on this incident.")
     if incident.state is Status.CLOSED:

@@ -14,7 +14,7 @@ from app.incidents import paging, review_due
 from app.incidents.models import Incident, IncidentUpdate, Status
 from app.incidents.review_models import FollowUp, FollowUpKind, Review, ReviewLesson, ReviewStatus
 from app.incidents.services import active_person, clean_text, locked
-from app.incidents.timeline import record_event
+from app.incidents.timeline import record_event, storable_id
 from app.incidents.updates import deliver
 from app.readiness import checklist, lessons
 from app.risks import services as risks
@@ -135,7 +135,7 @@ def remove_draft(review: Review, *, lesson_id: int | None = None, follow_up_id: 
     """Take a drafted lesson or follow-up off the pending review; commits."""
     _pending(review)
     model, ident = (ReviewLesson, lesson_id) if lesson_id is not None else (FollowUp, follow_up_id)
-    row = db.session.get(model, ident) if ident is not None else None
+    row = db.session.get(model, ident) if storable_id(ident) else None
     if row is None or row.review_id != review.id:
         raise NotFound("No such draft on this review.")
     db.session.delete(row)

@@ -6,10 +6,13 @@ in links.py; both join the caller's transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.alerting import services as alerting
 from app.alerting.models import Alert, AlertStatus
@@ -20,7 +23,7 @@ from app.extensions import db
 from app.incidents import links, paging, review_due, subscriptions
 from app.incidents.models import INSTANTS, ROLES, Incident, IncidentAlert, Status
 from app.incidents.severities import severity_for
-from app.incidents.timeline import record_event
+from app.incidents.timeline import record_event, storable_id
 from app.timeutil import as_utc, utcnow
 
 __all__ = ["WORKERS", "record_event", "get_incident", "declare", "attach_alert", "change_severity", "hand_over",
@@ -32,7 +35,7 @@ TITLE_MAX, SUMMARY_MAX, NOTE_MAX, REASON_MAX = 200, 10_000, 4000, 500
 
 
 def get_incident(incident_id: int) -> Incident:
-    incident = db.session.get(Incident, incident_id)
+    incident = db.session.get(Incident, incident_id) if storable_id(incident_id) else None
     if incident is None:
         raise NotFound("No such incident.")
     return incident
@@ -41,10 +44,28 @@ def get_incident(incident_id: int) -> Incident:
 def locked(incident_id: int) -> Incident:
     """The incident, its row locked until commit on PostgreSQL: two people writing at once take turns, so both
     writes land, in order, each judged on what the other wrote (SQLite has one writer anyway)."""
-    incident = db.session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
-    if incident is None:
+    # The lock is taken on the bare row: PostgreSQL refuses FOR UPDATE across the eager outer joins.
+    if not storable_id(incident_id) or db.session.scalar(
+            select(Incident.id).where(Incident.id == incident_id).with_for_update()) is None:
         raise NotFound("No such incident.")
-    return incident
+    return db.session.get(Incident, incident_id, populate_existing=True)
+
+
+class AlertMoved(Conflict):
+    """An alert taken into the incident was changed by the paging engine at the same moment: nothing was saved."""
+
+
+@contextmanager
+def committing_alert_changes() -> Iterator[None]:
+    """Run the block and commit: a block that acknowledges an alert may find its compare-and-set version moved
+    on by the paging engine (at a flush or at the commit); then nothing is saved and AlertMoved says so."""
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise AlertMoved("The alert changed at that very moment (the paging engine moved it on): try again.",
+                         "alert_id") from None
 
 
 # --- checking input -------------------------------------------------------------------------------------------
@@ -62,7 +83,7 @@ def clean_text(value: object, field: str, limit: int, *, required: str | None = 
 
 def worker(user_id: object, field: str, what: str = "commander") -> User:
     """An active person who may work incidents (responder, crisis team, admin)."""
-    person = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    person = db.session.get(User, user_id) if storable_id(user_id) else None
     if person is None or not person.active:
         raise Invalid(f"Choose an active person as {what}.", field)
     if person.role not in WORKERS:
@@ -71,7 +92,7 @@ def worker(user_id: object, field: str, what: str = "commander") -> User:
 
 
 def active_person(user_id: object, field: str) -> User:
-    person = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    person = db.session.get(User, user_id) if storable_id(user_id) else None
     if person is None or not person.active:
         raise Invalid("Choose an active person.", field)
     return person
@@ -104,7 +125,7 @@ def check_order(values: dict[str, datetime | None], blame: str) -> None:
 
 def open_alert_for_incident(alert_id: object, field: str = "alert_id") -> Alert:
     """An alert that exists and is not part of an incident yet."""
-    alert = db.session.get(Alert, alert_id) if isinstance(alert_id, int) and 0 < alert_id < 2**31 else None
+    alert = db.session.get(Alert, alert_id) if storable_id(alert_id) else None
     if alert is None:
         raise Invalid("No such alert.", field)
     taken = db.session.scalar(select(IncidentAlert.incident_id).where(IncidentAlert.alert_id == alert.id))
@@ -124,9 +145,11 @@ def _attach(incident: Incident, alert: Alert, role: str, actor: str) -> None:
 
 
 def _acknowledge_for(incident: Incident, alert: Alert, person: User) -> None:
-    """An alert taken into an incident is being worked: it stops paging (acknowledged by whoever took it in)."""
+    """An alert taken into an incident is being worked: it stops paging (acknowledged by whoever took it in),
+    and does not page again when its acknowledgement times out: the incident's update cadence takes over."""
     if alert.status == AlertStatus.TRIGGERED.value:
         alerting.acknowledge(alert, actor=person.name, via=f"{incident.code}")
+    alerting.hold(alert, actor=person.name, reason=f"part of {incident.code}, followed up there.")
 
 
 # --- declaring --------------------------------------------------------------------------------------------------
@@ -151,39 +174,42 @@ def declare(*, title: str, severity: str, declared_by: User, summary: str = "", 
     job_link = links.checked_target("job", job_id) if job_id is not None else None
     risk_link = links.checked_target("risk", risk_id) if risk_id is not None else None
 
-    incident = Incident(title=title, summary=summary, severity=sev, status=Status.INVESTIGATING.value,
-                        started_at=started, detected_at=detected, declared_at=now, declared_by_id=declared_by.id,
-                        commander_id=commander.id, created_at=now,
-                        acknowledged_at=now if commander.id == declared_by.id else None)
-    db.session.add(incident)
-    db.session.flush()
-    record_event(incident, kind="declared", actor=declared_by.name, at=now,
-                 text=f"Declared {sev.code} by {declared_by.name}; commander {commander.name}."
-                 + (f" From alert #{alert.id}: {alert.summary}" if alert else ""))
-    if alert is not None:
-        _attach(incident, alert, "declared_from", declared_by.name)
-        _acknowledge_for(incident, alert, declared_by)
-        job_link = job_link or links.job_of_alert(alert)
-    for target in (job_link, risk_link):
-        if target is not None:
-            links.add_link_unchecked(incident, target, actor=declared_by)
-    subscriptions.subscribe_executives(incident)
-    if commander.id != declared_by.id:
-        paging.page_commander(incident, commander, by=declared_by)
-    paging.page_severity_policy(incident, by=declared_by)
-    db.session.commit()
+    with committing_alert_changes():
+        incident = Incident(title=title, summary=summary, severity=sev, status=Status.INVESTIGATING.value,
+                            started_at=started, detected_at=detected, declared_at=now, declared_by_id=declared_by.id,
+                            commander_id=commander.id, created_at=now,
+                            acknowledged_at=now if commander.id == declared_by.id else None)
+        db.session.add(incident)
+        db.session.flush()
+        record_event(incident, kind="declared", actor=declared_by.name, at=now,
+                     text=f"Declared {sev.code} by {declared_by.name}; commander {commander.name}."
+                     + (f" From alert #{alert.id}: {alert.summary}" if alert else ""))
+        if alert is not None:
+            _attach(incident, alert, "declared_from", declared_by.name)
+            _acknowledge_for(incident, alert, declared_by)
+            job_link = job_link or links.job_of_alert(alert)
+        for target in (job_link, risk_link):
+            if target is not None:
+                links.add_link_unchecked(incident, target, actor=declared_by)
+        subscriptions.subscribe_executives(incident)
+        if commander.id != declared_by.id:
+            paging.page_commander(incident, commander, by=declared_by)
+        paging.page_severity_policy(incident, by=declared_by)
     return incident
 
 
 def attach_alert(incident: Incident, *, alert_id: object, actor: User) -> Incident:
-    """Attach another alert (it then shows as part of the incident everywhere); commits."""
+    """Attach another alert (it then shows as part of the incident everywhere, and while the incident is open it
+    is acknowledged and stops paging, like the one it was declared from); commits."""
     if incident.state is Status.CLOSED:
         raise Conflict(f"{incident.code} is closed.", "alert_id")
     alert = open_alert_for_incident(alert_id)
-    _attach(incident, alert, "attached", actor.name)
-    record_event(incident, kind="alert", actor=actor.name,
-                 text=f"Alert #{alert.id} attached by {actor.name}: {alert.summary} ({alert.status}).")
-    db.session.commit()
+    with committing_alert_changes():
+        _attach(incident, alert, "attached", actor.name)
+        if incident.is_open:
+            _acknowledge_for(incident, alert, actor)
+        record_event(incident, kind="alert", actor=actor.name,
+                     text=f"Alert #{alert.id} attached by {actor.name}: {alert.summary} ({alert.status}).")
     return incident
 
 
@@ -267,7 +293,7 @@ def add_note(incident: Incident, *, text: str, actor: User, happened_at: datetim
     text = clean_text(text, "text", NOTE_MAX, required="Write the note.")
     at = past_instant(happened_at, "happened_at")
     if incident.state is Status.CLOSED:
-        raise Conflict(f"{incident.code} is closed: its timeline is the record now.", "text")
+        raise Invalid(f"{incident.code} is closed: its timeline is the record now.", "text")
     record_event(incident, kind="note", actor=actor.name, at=at, text=text)
     db.session.commit()
     return incident

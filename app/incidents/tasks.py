@@ -10,12 +10,12 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.incidents.models import Incident, IncidentTask, Status, TaskStatus
 from app.incidents.services import active_person, clean_text
-from app.incidents.timeline import record_event
+from app.incidents.timeline import record_event, storable_id
 from app.timeutil import as_utc, utcnow
 
 
 def get_task(incident: Incident, task_id: int) -> IncidentTask:
-    task = db.session.get(IncidentTask, task_id)
+    task = db.session.get(IncidentTask, task_id) if storable_id(task_id) else None
     if task is None or task.incident_id != incident.id:
         raise NotFound("No such task on this incident.")
     return task

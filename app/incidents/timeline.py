@@ -15,6 +15,12 @@ KINDS = ("declared", "severity", "status", "role", "alert", "page", "acknowledge
 TEXT_MAX = 4000
 
 
+def storable_id(value: object) -> bool:
+    """An id the database's integer column can hold: anything else names no record (a 404 or a field error,
+    never the database's out-of-range error)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def record_event(incident: Incident | int, *, kind: str, text: str, actor: str = "",
                  at: datetime | None = None) -> IncidentEvent:
     """Add one line to the incident's timeline in the caller's transaction (the caller commits).

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.alerting.models import OutboundMessage
 from app.auth.models import User
-from app.errors import Conflict, Invalid
+from app.errors import Invalid
 from app.extensions import db
 from app.incidents.models import OPEN_STATUS_VALUES, Incident, IncidentMessage, IncidentUpdate, Status
 from app.incidents.notify import message_person
@@ -60,7 +60,7 @@ def post_update(incident_id: int, *, status: str, message: str, author: User) ->
     message = clean_text(message, "message", MESSAGE_MAX, required="Write the update.")
     incident = locked(incident_id)
     if not incident.is_open:
-        raise Conflict(f"{incident.code} is {incident.status}: it takes no more updates.", "status")
+        raise Invalid(f"{incident.code} is {incident.status}: it takes no more updates.", "status")
     now = utcnow()
     update = IncidentUpdate(incident_id=incident.id, at=now, status=status, message=message, author_id=author.id,
                             author_name=author.name)

@@ -21,7 +21,7 @@ from app.incidents.forms import (ActionForm, AttachAlertForm, DeclarePageForm, F
 from app.incidents.models import Incident
 from app.incidents.review_models import Review
 from app.incidents.severities import list_severities
-from app.incidents.timeline import timeline_query
+from app.incidents.timeline import storable_id, timeline_query
 from app.oncall.rotation import resolve_local
 from app.readiness.checklist import parse_quarter
 from app.timeutil import utcnow
@@ -73,7 +73,7 @@ def _prefill(form: DeclarePageForm) -> str | None:
     alert_id = request.args.get("alert_id", type=int)
     job_id = request.args.get("job_id", type=int)
     risk_id = request.args.get("risk_id", type=int)
-    alert = db.session.get(Alert, alert_id) if alert_id and 0 < alert_id < 2**31 else None
+    alert = db.session.get(Alert, alert_id) if storable_id(alert_id) else None
     if alert is not None:
         form.alert_id.data, form.title.data, form.summary.data = alert.id, alert.summary, alert.details
         target = links.job_of_alert(alert)
