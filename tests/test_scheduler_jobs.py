@@ -8,6 +8,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.drtests.scheduled import run_drtest_jobs
+from app.incidents.scheduled import run_incident_jobs
 from app.reviews.scheduled import build_due_review, send_review_messages
 from app.risks.scheduled import expire_acceptances
 from app.scheduler import build_scheduler, jobs, run_job
@@ -20,6 +21,7 @@ from app.vendors.scheduled import remind_vendor_owners
     ("risk_review_agenda", build_due_review, timedelta(minutes=5)),
     ("risk_review_messages", send_review_messages, timedelta(minutes=2)),
     ("risk_acceptance_expiry", expire_acceptances, timedelta(minutes=15)),
+    ("incident_reminders", run_incident_jobs, timedelta(minutes=1)),
 ])
 def test_the_scheduler_registers_the_job_with_its_interval_trigger(app, name, service, period):
     [listed] = [job for job in jobs(app) if job.name == name]
