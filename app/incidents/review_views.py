@@ -52,6 +52,7 @@ def review_page(incident_id: int):
 
 
 def _act(incident_id: int, form: FlaskForm, form_name: str, action: Callable[[Incident], str], anchor: str = ""):
+    """Validate `form`, run `action` on the incident and go back to the review; else show it with the errors."""
     incident = services.get_incident(incident_id)
     if form.validate_on_submit():
         try:
@@ -63,6 +64,8 @@ def _act(incident_id: int, form: FlaskForm, form_name: str, action: Callable[[In
             flash(done, "success")
             return redirect(url_for("incident_reviews.review_page", incident_id=incident_id)
                             + (f"#{anchor}" if anchor else ""))
+    if "csrf_token" in form.errors:
+        flash("The form expired or was sent from elsewhere. Reload the page and try again.", "error")
     return render_review(services.get_incident(incident_id), status=422, **{form_name: form})
 
 

@@ -2,6 +2,8 @@
 and by which channel (email; SMS for a SEV1 when the person opted in)."""
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 
 from app.auth.models import User
@@ -96,5 +98,5 @@ def update_kinds(incident: Incident, person: User) -> tuple[ContactKind, ...]:
 def tell_role(incident: Incident, person: User, role_label: str, *, by: User) -> None:
     """Tell someone they now hold a role on the incident (written: email, else SMS)."""
     message_person(person, incident=incident, purpose="role", template="incident_role", kinds=WRITTEN,
-                   key=f"{role_label}:{utcnow():%Y%m%dT%H%M%S}", room_for="text", role=role_label, by=by.name,
+                   key=f"{role_label}:{uuid.uuid4().hex}", room_for="text", role=role_label, by=by.name,
                    text=incident.title)

@@ -30,7 +30,7 @@ def _back(incident_id: int, anchor: str = ""):
 def _act(incident_id: int, form: FlaskForm, form_name: str, action: Callable[[], str], anchor: str = ""):
     """Validate `form`, run `action` (a service call returning the message to flash) and go back to the incident;
     on a bad form or a refusal show the incident again with the form's errors."""
-    incident = services.get_incident(incident_id)
+    services.get_incident(incident_id)  # 404 before anything else
     if form.validate_on_submit():
         try:
             done = action()
@@ -40,8 +40,9 @@ def _act(incident_id: int, form: FlaskForm, form_name: str, action: Callable[[],
         else:
             flash(done, "success")
             return _back(incident_id, anchor)
-    incident = services.get_incident(incident_id)
-    return render_incident(incident, status=422, **{form_name: form})
+    if "csrf_token" in form.errors:
+        flash("The form expired or was sent from elsewhere. Reload the page and try again.", "error")
+    return render_incident(services.get_incident(incident_id), status=422, **{form_name: form})
 
 
 @bp.route("/incidents/<int:incident_id>/updates", methods=["POST"])
