@@ -30,8 +30,8 @@ SUMMARY_MAX, DETAILS_MAX, DEDUP_MAX = 200, 10_000, 200
 DIRECT_PAGE_DELAY, DIRECT_PAGE_ACK_TIMEOUT = 5, 60
 T = TypeVar("T")
 __all__ = ["NORMAL", "URGENT", "queue_notice", "raise_alert", "resolve_by_dedup_key", "acknowledge", "resolve",
-           "escalate", "hold", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields", "wake_engine",
-           "direct_page_snapshot"]
+           "escalate", "hold", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields",
+           "wake_engine", "direct_page_snapshot"]
 
 
 def clean_alert_fields(*, summary: object, details: object, source: object, severity: object,

@@ -18,7 +18,8 @@ from app.auth.roles import EVERYONE
 from app.calendar.services import fiscal_start_month
 from app.extensions import db
 from app.incidents import links, metrics, queries, review, services, subscriptions, tasks, updates
-from app.incidents.forms import AttachAlertForm, DeclareForm, NoteForm, ResolveForm, RunbookForm, TaskApiForm, UpdateForm
+from app.incidents.forms import (AttachAlertForm, DeclareForm, NoteForm, ResolveForm, RunbookForm, TaskApiForm,
+                                 UpdateForm)
 from app.incidents.models import ROLES, STATUS_VALUES, Incident, IncidentTask
 from app.incidents.severities import CODES
 from app.incidents.timeline import timeline_query

@@ -94,8 +94,10 @@ def _resolved_sev2(rowan, casey, executive) -> None:
     pending = review_due.create_review(incident)
     pending.what_happened = ("The BatchFlow agent on the order host hung after a patch reboot; the Bookings load never "
                              "started and nothing alerted until the sales desk asked about missing orders.")
-    pending.business_impact = "412 EU orders booked about two hours late; no revenue lost; the daily flash report ran late."
-    pending.root_cause = "The agent does not restart itself after a reboot, and the load was not on the watch list's paging."
+    pending.business_impact = ("412 EU orders booked about two hours late; no revenue lost; the daily flash report "
+                               "ran late.")
+    pending.root_cause = ("The agent does not restart itself after a reboot, and the load was not on the watch list's "
+                          "paging.")
     pending.went_well = "Declared within 10 minutes; the vendor ladder got BatchFlow support on the phone at once."
     pending.went_badly = "We learned of it from the sales desk, not from monitoring."
     db.session.commit()

@@ -1,8 +1,9 @@
 """Incidents: declare one, attach alerts, change its severity, hand roles over, correct its instants, add notes.
 
 Every function here checks everything before it writes, then commits once, so a refusal leaves nothing half
-written. Other domains call `record_event` (put something on an incident's timeline) and the runbook functions
-in links.py; both join the caller's transaction.
+written. Other domains call `record_event` (put something on an incident's timeline), `link_runbook` and
+`record_runbook_use` (a runbook in use, by its catalog slug, and the outcome of a run); those three join the
+caller's transaction and leave the commit to it.
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ from app.auth.roles import Role
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.incidents import links, paging, review_due, subscriptions
+from app.incidents.links import link_runbook, record_runbook_use
 from app.incidents.models import INSTANTS, ROLES, Incident, IncidentAlert, Status
 from app.incidents.severities import severity_for
 from app.incidents.timeline import record_event, storable_id
 from app.timeutil import as_utc, utcnow
 
-__all__ = ["WORKERS", "record_event", "get_incident", "declare", "attach_alert", "change_severity", "hand_over",
-           "edit_instant", "add_note", "locked"]
+__all__ = ["WORKERS", "record_event", "link_runbook", "record_runbook_use", "get_incident", "declare",
+           "attach_alert", "change_severity", "hand_over", "edit_instant", "add_note", "locked"]
 
 # Who declares and works incidents; executives read, subscribe and receive updates.
 WORKERS = frozenset({Role.ADMIN, Role.CRISIS_TEAM, Role.RESPONDER})

@@ -36,7 +36,8 @@ def open_tasks_for(person: User, limit: int = 50) -> list[IncidentTask]:
                                                          IncidentTask.id).limit(limit)))
 
 
-def add_task(incident: Incident, *, title: str, owner_id: int | None, due_at: datetime | None, actor: User) -> IncidentTask:
+def add_task(incident: Incident, *, title: str, owner_id: int | None, due_at: datetime | None,
+             actor: User) -> IncidentTask:
     """Add an action item (its owner must be an active person; its due time aware); commits."""
     title = clean_text(title, "title", 200, required="Say what has to be done.")
     owner = active_person(owner_id, "owner_id")

@@ -23,7 +23,8 @@ def index():
     region = current_user.region
     own_close = calendar.region_close(region, quarter, today) if region else None
     return render_template("home/index.html", quarter=quarter, today=today, own_close=own_close,
-                           closes=calendar.quarter_overview(quarter, today), tasks=open_tasks_for(current_user), now=utcnow())
+                           closes=calendar.quarter_overview(quarter, today), tasks=open_tasks_for(current_user),
+                           now=utcnow())
 
 
 @bp.route("/healthz")
