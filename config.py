@@ -255,7 +255,8 @@ def _vendor_reminder_offsets(env: Mapping[str, str]) -> tuple[int, ...]:
     return tuple(sorted(offsets))
 
 
-READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons", "runbooks")
+READINESS_TRACKS = ("risks", "jobs", "vendors", "drtest", "people", "checklist", "lessons", "runbooks",
+                    "incidents")
 
 
 def _readiness_weights(env: Mapping[str, str]) -> dict[str, int]:

@@ -58,6 +58,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app.system import metrics
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
     web.init_app(app)
+    from app.incidents import hooks as incident_hooks
+    incident_hooks.init_app(app)  # the SMS reply 12i, alert badges, the readiness track (domains below never import it)
     _register_cli(app)
     from app.runbooks import linking as runbook_links
     runbook_links.init_app(app)  # runbooks on alert, job, DR template and rotation pages, and in search
@@ -80,6 +82,8 @@ def _import_models() -> None:
     from app.auth import models as _auth  # noqa: F401
     from app.calendar import models as _calendar  # noqa: F401
     from app.drtests import models as _drtests  # noqa: F401
+    from app.incidents import models as _incidents  # noqa: F401
+    from app.incidents import review_models as _incident_reviews  # noqa: F401
     from app.oncall import models as _oncall  # noqa: F401
     from app.readiness import models as _readiness  # noqa: F401
     from app.reviews import models as _reviews  # noqa: F401
@@ -104,6 +108,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.calendar.views import bp as calendar_bp
     from app.drtests import api as _drtests_api  # noqa: F401
     from app.drtests.views import bp as drtests_bp
+    from app.incidents import api as _incidents_api  # noqa: F401  (adds routes to api_bp)
+    from app.incidents.admin_views import bp as incident_admin_bp
+    from app.incidents.review_views import bp as incident_reviews_bp
+    from app.incidents.views import bp as incidents_bp
+    from app.incidents.work_views import bp as incident_work_bp
     from app.oncall import api as _oncall_api  # noqa: F401
     from app.oncall import policy_api as _policy_api  # noqa: F401
     from app.oncall import schedule_api as _schedule_api  # noqa: F401
@@ -130,7 +139,8 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
                       twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, reviews_bp, readiness_bp,
-                      runbooks_bp, runbook_runs_bp, api_bp):
+                      runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp, incident_reviews_bp,
+                      incident_admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

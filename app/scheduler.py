@@ -28,6 +28,7 @@ from app.alerting.health import check_paging_engine
 from app.drtests.scheduled import run_drtest_jobs
 from app.audit.recorder import acting_as
 from app.extensions import db
+from app.incidents.scheduled import run_incident_jobs
 from app.oncall.reminders import send_shift_reminders
 from app.oncall.scheduled import remind_unconfirmed_contacts
 from app.readiness.scheduled import instantiate_current_quarter, remind_overdue_items, snapshot_today
@@ -68,6 +69,7 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("readiness_overdue_reminders", remind_overdue_items, 3600),  # each overdue item's owner, once
         PeriodicJob("runbooks_sync", sync_runbook_folder, 60),  # RUNBOOKS_DIR -> the index; at start, then each minute
         PeriodicJob("runbooks_reviews", runbook_daily_work, 3600),  # review reminders once each; report counts
+        PeriodicJob("incident_reminders", run_incident_jobs, 60),  # overdue updates (once per interval), reviews
     ]
 
 

@@ -17,6 +17,7 @@ from app.auth import services as auth
 from app.auth.roles import Role
 from app.calendar import services as calendar
 from app.drtests.demo import seed_demo_drtests
+from app.incidents.demo import seed_demo_incidents
 from app.oncall.demo import seed_demo_oncall
 from app.oncall.policies import seed_demo_fallback, seed_demo_policy
 from app.readiness.demo import seed_demo_readiness
@@ -69,6 +70,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     link_demo_vendor_supports()  # vendors come first; the apps they support exist only now
     seed_demo_drtests()
     seed_demo_risks()
+    seed_demo_incidents()  # its review hands a lesson to readiness and a follow-up risk to the register
     seed_demo_runbooks()  # after the users, jobs, rotations and vendors its front matter names
     seed_demo_readiness()  # last: its score and snapshots read every other domain
     return logins

@@ -31,6 +31,7 @@ from tests.vendors.support import walk_vendor_values
 from tests.risks.support import walk_risk_values
 from tests.readiness.walk import walk_readiness_values
 from tests.runbooks.support import walk_runbook_values
+from tests.incidents.walk import walk_incident_values
 
 ANONYMOUS = "anonymous"
 IDENTITIES = [ANONYMOUS, *Role]
@@ -51,7 +52,7 @@ OWNER_OR_EDITOR_ENDPOINTS = {
 # Public, but only to requests signed by Twilio: the walk's unsigned requests must be refused.
 SIGNED_ENDPOINTS = {"twilio.sms", "twilio.status", "twilio.voice", "twilio.gather"}
 # Short links answer a redirect to the record's page for every allowed role.
-REDIRECT_ENDPOINTS = {"alerting.short_link"}
+REDIRECT_ENDPOINTS = {"alerting.short_link", "incidents.short_link"}
 # The quarterly "my contact details are correct" is the person's own word: 403 for everyone else.
 OWNER_ONLY_ENDPOINTS = {"oncall.confirm", "api.confirm_contacts"}
 
@@ -132,6 +133,7 @@ def url_values(app, make_user, tmp_path):
     vendor_values.update(walk_risk_values(owner))  # risk_id, action_id, link_id, review_id, item_id
     vendor_values.update(walk_readiness_values(owner))  # template_line_id, checklist_item_id
     vendor_values.update(walk_runbook_values(owner, tmp_path))  # slug, run_id, position (RUNBOOKS_DIR: tmp_path)
+    vendor_values.update(walk_incident_values(owner, vendor_values["risk_id"]))  # incident_id, task_id, link_id ...
     return {"region_id": region.id, "user_id": owner.id, "token_id": token.id,
             "contact_method_id": method.id, "notification_rule_id": rule.id,
             "policy_id": policy.id, "alert_id": alert.id,

@@ -8,6 +8,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.drtests.scheduled import run_drtest_jobs
+from app.incidents.scheduled import run_incident_jobs
 from app.reviews.scheduled import build_due_review, send_review_messages
 from app.risks.scheduled import expire_acceptances
 from app.runbooks.scheduled import runbook_daily_work, sync_runbook_folder
@@ -23,6 +24,7 @@ from app.vendors.scheduled import remind_vendor_owners
     ("risk_acceptance_expiry", expire_acceptances, timedelta(minutes=15)),
     ("runbooks_sync", sync_runbook_folder, timedelta(minutes=1)),
     ("runbooks_reviews", runbook_daily_work, timedelta(hours=1)),
+    ("incident_reminders", run_incident_jobs, timedelta(minutes=1)),
 ])
 def test_the_scheduler_registers_the_job_with_its_interval_trigger(app, name, service, period):
     [listed] = [job for job in jobs(app) if job.name == name]

@@ -13,16 +13,15 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import Select, case, func, select
 
-from app.alerting import services, timeline
+from app.alerting import services
 from app.alerting.channels import fit_one_segment
-from app.alerting.escalation import UPDATE, run_step
+from app.alerting.escalation import UPDATE
 from app.alerting.models import SEVERITIES, Alert, AlertEvent, AlertStatus, MessageStatus, OutboundMessage
 from app.alerting.notices import wake_engine
 from app.auth.models import User
 from app.auth.roles import EDITORS, Role
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.oncall.close_mode import SNAPSHOT_VERSION
 from app.oncall.models import ContactMethod
 from app.timeutil import utcnow
 
@@ -30,7 +29,6 @@ from app.timeutil import utcnow
 ACTORS = frozenset({Role.ADMIN, Role.CRISIS_TEAM, Role.RESPONDER})
 OPEN = "open"  # a list filter: triggered or acknowledged
 STATUS_FILTERS = (OPEN, *(status.value for status in AlertStatus))
-DIRECT_PAGE_DELAY, DIRECT_PAGE_ACK_TIMEOUT = 5, 60
 TEST_MESSAGE_PAUSE = timedelta(minutes=1)  # one batch of test messages per person per minute
 
 
@@ -106,41 +104,15 @@ def escalation_position(alert: Alert) -> EscalationPosition:
 
 # --- paging someone now ------------------------------------------------------------------------------------
 
-def direct_page_snapshot(person: User) -> dict[str, Any]:
-    """A one-step policy that pages only `person`, in the shape of a saved policy's snapshot."""
-    return {"version": SNAPSHOT_VERSION, "policy_id": None, "name": f"Direct page to {person.name}",
-            "repeat": 0, "close_mode": False, "close_mode_max_delay": 5,
-            "ack_timeout_minutes": DIRECT_PAGE_ACK_TIMEOUT,
-            "steps": [{"delay_minutes": DIRECT_PAGE_DELAY,
-                       "targets": [{"user_id": person.id, "email": person.email, "name": person.name}]}]}
-
-
-def _active_person(user_id: object) -> User:
-    person = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if person is None or not person.active:
-        raise Invalid("Choose an active person.", "user_id")
-    return person
-
-
 def page_person_now(*, summary: str, details: str = "", severity: str = "critical", user_id: int,
                     created_by: User) -> Alert:
     """Raise a manual alert that pages one person through their notification rules; commits once.
 
-    It escalates by an ad hoc one-step policy (no repeats; pages again 60 minutes after an acknowledgement
-    unless resolved), so the person's SMS, voice and email rules apply as for any page.
+    It escalates by an ad hoc one-step policy (services.direct_page_snapshot: no repeats; pages again 60 minutes
+    after an acknowledgement unless resolved), so the person's SMS, voice and email rules apply as for any page.
     """
-    summary, details, _key = services.clean_alert_fields(summary=summary, details=details, source="manual",
-                                                         severity=severity, dedup_key=None)
-    person = _active_person(user_id)
-    now = utcnow()
-    alert = Alert(summary=summary, details=details, source="manual", severity=severity, dedup_key=None,
-                  status=AlertStatus.TRIGGERED.value, created_at=now, created_by_id=created_by.id, policy_id=None,
-                  policy_snapshot=direct_page_snapshot(person), escalation_started_at=now, next_escalation_at=now)
-    db.session.add(alert)
-    db.session.flush()
-    timeline.note(alert, "triggered", f"Raised by {created_by.name} (manual); pages {person.name} directly.",
-                  actor=created_by.name)
-    run_step(alert, now)
+    alert, _created = services.raise_alert(summary=summary, details=details, source="manual", severity=severity,
+                                           page_user_id=user_id, created_by=created_by)
     db.session.commit()
     return alert
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.access import allow
 from app.alerting import actions, monitoring, services
 from app.alerting.forms import RaiseAlertForm, ResolveForm
+from app.alerting.hooks import AlertBadge, alert_badges
 from app.alerting.models import SEVERITIES, Alert, AlertEvent, OutboundMessage
 from app.alerting.render import alert_url
 from app.api import bp
@@ -38,7 +39,10 @@ ALERT_SCHEMA = {"type": "object", "properties": {
     "acknowledged_at": _TIME, "acknowledged_by": {"type": ["string", "null"]}, "ack_deadline": _TIME,
     "resolved_at": _TIME, "resolved_by": {"type": ["string", "null"]}, "unanswered_at": _TIME,
     "escalation": ESCALATION_SCHEMA,
-    "url": {"type": "string"}}}
+    "url": {"type": "string"},
+    "attached_to": {"type": "array", "description": "records the alert is part of, e.g. an incident", "items": {
+        "type": "object", "properties": {"kind": {"type": "string"}, "id": {"type": "integer"},
+                                         "text": {"type": "string"}, "url": {"type": ["string", "null"]}}}}}}
 EVENT_SCHEMA = {"type": "object", "properties": {
     "at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"}, "actor": {"type": "string"},
     "text": {"type": "string"}, "message_id": {"type": ["integer", "null"]}}}
@@ -63,8 +67,11 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
+def alert_json(alert: Alert, badges: dict[int, list[AlertBadge]] | None = None) -> dict[str, Any]:
+    """The alert as JSON; `badges` are what the alerts of a list are part of (looked up once for the list)."""
     position = actions.escalation_position(alert)
+    if badges is None:
+        badges = alert_badges([alert.id])
     return {"id": alert.id, "summary": alert.summary, "details": alert.details, "severity": alert.severity,
             "source": alert.source, "dedup_key": alert.dedup_key, "status": alert.status,
             "created_at": _iso(alert.created_at), "created_by": alert.created_by.name if alert.created_by else None,
@@ -77,7 +84,8 @@ def alert_json(alert: Alert) -> dict[str, Any]:
                            "last_paged_step": position.last_paged_step, "next_step": position.next_step,
                            "round": position.round, "next_at": _iso(position.next_at),
                            "exhausted": position.exhausted},
-            "url": alert_url(alert)}
+            "url": alert_url(alert),
+            "attached_to": [badge.as_json() for badge in badges.get(alert.id, [])]}
 
 
 def _event_json(event: AlertEvent) -> dict[str, Any]:
@@ -154,7 +162,8 @@ def list_alerts():
     query = actions.alert_query(status=request.args.get("status") or None,
                                 severity=request.args.get("severity") or None)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    return jsonify({"items": [alert_json(alert) for alert in result.items], "total": result.total,
+    badges = alert_badges(alert.id for alert in result.items)
+    return jsonify({"items": [alert_json(alert, badges) for alert in result.items], "total": result.total,
                     "page": page, "per_page": per_page, "pages": result.pages})
 
 

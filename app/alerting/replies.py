@@ -6,14 +6,19 @@ until the number is given out again, so a late `12r` is answered "#12 was alread
 than "no open alert". Replies are case-insensitive and tolerant of spaces: `12a`, `12 A`, `ack 12`, `a`
 (the newest unacknowledged alert for that phone; the answer names it), `aa` or `ack all` (every alert of the
 last bundled SMS the phone got), `12r`, `12e`, STOP / START (the carrier-level opt-out words).
+
+Other domains add reply words of their own with `register_reply_action` (from create_app): `12i` then reads
+as that action on alert 12 (`i 12` too; a registered word always needs a code), and its handler answers.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
-from flask import render_template
+from flask import Flask, current_app, has_app_context, render_template
 from sqlalchemy import delete, func, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
@@ -26,10 +31,7 @@ from app.timeutil import to_zone, utcnow
 
 ACTIONS = {"a": "ack", "ack": "ack", "acknowledge": "ack", "r": "resolve", "res": "resolve", "resolve": "resolve",
            "e": "escalate", "esc": "escalate", "escalate": "escalate"}
-_WORD = "|".join(sorted(ACTIONS, key=len, reverse=True))
-_CODE_FIRST = re.compile(rf"^(\d{{1,4}})\s*({_WORD})$")
-_WORD_FIRST = re.compile(rf"^({_WORD})\s*#?\s*(\d{{1,4}})$")
-_WORD_ALONE = re.compile(rf"^({_WORD})$")
+REPLY_ACTIONS_KEY = "quarterdeck.reply_actions"
 ACK_ALL_WORDS = {"aa", "ack all", "acknowledge all", "a all"}
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
@@ -104,12 +106,61 @@ def allocate_codes(wanted: list[tuple[str, Alert]]) -> dict[tuple[str, int], int
 
 @dataclass(frozen=True)
 class Command:
-    action: str  # ack | ack_all | resolve | escalate | stop | start | help
+    action: str  # ack | ack_all | resolve | escalate | stop | start | help | a registered action's name
     code: int | None = None
 
 
-def parse_reply(body: str) -> Command:
-    """What a reply asks for; anything unrecognised is `help`."""
+# (alert_id, the replying person, their phone, the code they used) -> the answer to send back. The handler
+# commits its own work; it is called only for a code that names an alert on that phone.
+ReplyHandler = Callable[[int, User, str, int], str]
+
+
+@dataclass(frozen=True)
+class ReplyAction:
+    name: str
+    words: tuple[str, ...]
+    handler: ReplyHandler
+
+
+def register_reply_action(app: Flask, name: str, handler: ReplyHandler, *, words: tuple[str, ...]) -> None:
+    """Teach the SMS parser `words` (e.g. ("i", "inc")) meaning action `name`, answered by `handler`.
+
+    A word may not shadow a built-in one (a, ack, r, e, stop ...) or another action's; registering the same
+    action again replaces it (create_app may run more than once in a process).
+    """
+    clean = tuple(sorted({word.strip().lower() for word in words}))
+    if not name or not clean or any(not re.fullmatch(r"[a-z]{1,12}", word) for word in clean):
+        raise ValueError(f"reply action {name!r} needs words of 1-12 letters, got {words!r}")
+    actions: dict[str, ReplyAction] = app.extensions.setdefault(REPLY_ACTIONS_KEY, {})
+    taken = set(ACTIONS) | STOP_WORDS | START_WORDS | {"aa"}
+    taken |= {word for other in actions.values() if other.name != name for word in other.words}
+    if clashes := taken.intersection(clean):
+        raise ValueError(f"reply words {sorted(clashes)} are already taken")
+    actions[name] = ReplyAction(name, clean, handler)
+
+
+def registered_actions() -> Mapping[str, ReplyAction]:
+    """The reply actions registered on the current app (none outside an app context)."""
+    return current_app.extensions.get(REPLY_ACTIONS_KEY, {}) if has_app_context() else {}
+
+
+@lru_cache(maxsize=16)
+def _patterns(extra: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    word = "|".join(sorted([*ACTIONS, *extra], key=len, reverse=True))
+    return (re.compile(rf"^(\d{{1,4}})\s*({word})$"), re.compile(rf"^({word})\s*#?\s*(\d{{1,4}})$"),
+            re.compile(rf"^({word})$"))
+
+
+def parse_reply(body: str, extra: Mapping[str, str] | None = None) -> Command:
+    """What a reply asks for; anything unrecognised is `help`.
+
+    `extra` maps registered words to their action's name (default: the current app's registered actions); a
+    registered word alone, without a code, is `help`.
+    """
+    if extra is None:
+        extra = {word: action.name for action in registered_actions().values() for word in action.words}
+    words = {**ACTIONS, **extra}
+    code_first, word_first, word_alone = _patterns(tuple(sorted(extra)))
     text = " ".join((body or "").lower().split())
     if text in STOP_WORDS:
         return Command("stop")
@@ -117,11 +168,11 @@ def parse_reply(body: str) -> Command:
         return Command("start")
     if text in ACK_ALL_WORDS:
         return Command("ack_all")
-    if match := _CODE_FIRST.match(text):
-        return Command(ACTIONS[match.group(2)], int(match.group(1)))
-    if match := _WORD_FIRST.match(text):
-        return Command(ACTIONS[match.group(1)], int(match.group(2)))
-    if match := _WORD_ALONE.match(text):
+    if match := code_first.match(text):
+        return Command(words[match.group(2)], int(match.group(1)))
+    if match := word_first.match(text):
+        return Command(words[match.group(1)], int(match.group(2)))
+    if (match := word_alone.match(text)) and match.group(1) in ACTIONS:
         return Command(ACTIONS[match.group(1)])
     return Command("help")
 
@@ -183,6 +234,7 @@ def handle_sms_reply(phone: str, body: str) -> str | None:
     if command.action == "ack_all":
         return _ack_all(phone, person, method)
     alert = _alert_for(phone, command.code) if command.action != "help" else None
+    extension = registered_actions().get(command.action)
     if alert is None:
         if not _help_allowed(phone):
             db.session.rollback()
@@ -191,7 +243,10 @@ def handle_sms_reply(phone: str, body: str) -> str | None:
         _record_reply(phone, person, method, answer, "sms_help")
         db.session.commit()
         return answer
-    answer = _act(alert.id, command.action, person, phone, command.code)
+    if extension is not None:
+        answer = extension.handler(alert.id, person, phone, command.code)
+    else:
+        answer = _act(alert.id, command.action, person, phone, command.code)
     _record_reply(phone, person, method, answer, "sms_reply", db.session.get(Alert, alert.id))
     db.session.commit()
     return answer

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,19 +16,22 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.alerting import timeline
 from app.alerting.escalation import run_step
+from app.alerting.hooks import alert_changed
 from app.alerting.models import SEVERITIES, SOURCES, Alert, AlertStatus, MessageStatus, OutboundMessage
 from app.alerting.notices import NORMAL, URGENT, queue_notice, wake_engine
 from app.auth.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.oncall.close_mode import snapshot_policy
+from app.oncall.close_mode import SNAPSHOT_VERSION, snapshot_policy
 from app.oncall.models import EscalationPolicy
 from app.timeutil import utcnow
 
 SUMMARY_MAX, DETAILS_MAX, DEDUP_MAX = 200, 10_000, 200
+DIRECT_PAGE_DELAY, DIRECT_PAGE_ACK_TIMEOUT = 5, 60
 T = TypeVar("T")
 __all__ = ["NORMAL", "URGENT", "queue_notice", "raise_alert", "resolve_by_dedup_key", "acknowledge", "resolve",
-           "escalate", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields", "wake_engine"]
+           "escalate", "hold", "act_and_commit", "get_alert", "open_alert_with_key", "clean_alert_fields",
+           "wake_engine", "direct_page_snapshot"]
 
 
 def clean_alert_fields(*, summary: object, details: object, source: object, severity: object,
@@ -63,18 +66,39 @@ def _merge(alert: Alert, summary: str, actor: str) -> Alert:
     return alert
 
 
+def direct_page_snapshot(person: User) -> dict[str, Any]:
+    """A one-step policy that pages only `person`, in the shape of a saved policy's snapshot."""
+    return {"version": SNAPSHOT_VERSION, "policy_id": None, "name": f"Direct page to {person.name}",
+            "repeat": 0, "close_mode": False, "close_mode_max_delay": 5,
+            "ack_timeout_minutes": DIRECT_PAGE_ACK_TIMEOUT,
+            "steps": [{"delay_minutes": DIRECT_PAGE_DELAY,
+                       "targets": [{"user_id": person.id, "email": person.email, "name": person.name}]}]}
+
+
+def _active_person(user_id: object) -> User:
+    person = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if person is None or not person.active:
+        raise Invalid("Choose an active person.", "user_id")
+    return person
+
+
 def raise_alert(*, summary: str, details: str = "", source: str, severity: str = "critical",
                 dedup_key: str | None = None, escalation_policy_id: int | None = None,
-                created_by: User | None = None) -> tuple[Alert, bool]:
+                page_user_id: int | None = None, created_by: User | None = None) -> tuple[Alert, bool]:
     """Write an alert and its first messages in the caller's transaction; (alert, False) when it merged.
 
-    It escalates by the policy given (the caller passes its source's: a job's, a monitoring mapping's), else
-    by the organisation's fallback policy; with neither, nobody can be paged and /healthz says so.
+    It escalates by the policy given (the caller passes its source's: a job's, a monitoring mapping's), or pages
+    one person (`page_user_id`: an ad hoc one-step policy through their own notification rules, paging again
+    60 minutes after an acknowledgement unless resolved), else by the organisation's fallback policy; with
+    none, nobody can be paged and /healthz says so.
     A second alert whose dedup key matches an open one adds to it instead of paging again, also when
     both arrive at the same moment (a unique index on open keys decides). Does not commit.
     """
     summary, details, dedup_key = clean_alert_fields(summary=summary, details=details, source=source,
                                                      severity=severity, dedup_key=dedup_key)
+    if escalation_policy_id is not None and page_user_id is not None:
+        raise Invalid("Choose an escalation policy or a person (one of them).", "target")
+    person = _active_person(page_user_id) if page_user_id is not None else None
     actor = created_by.name if created_by is not None else source
     if dedup_key is not None and (existing := open_alert_with_key(dedup_key)) is not None:
         return _merge(existing, summary, actor), False
@@ -83,10 +107,11 @@ def raise_alert(*, summary: str, details: str = "", source: str, severity: str =
         policy = db.session.get(EscalationPolicy, escalation_policy_id)
         if policy is None:
             raise Invalid("No such escalation policy.", "escalation_policy_id")
+    snapshot = snapshot_policy(policy) if policy else direct_page_snapshot(person) if person else None
     now = utcnow()
     alert = Alert(summary=summary, details=details, source=source, severity=severity, dedup_key=dedup_key,
                   status=AlertStatus.TRIGGERED.value, created_at=now, created_by_id=created_by.id if created_by else None,
-                  policy_id=policy.id if policy else None, policy_snapshot=snapshot_policy(policy) if policy else None,
+                  policy_id=policy.id if policy else None, policy_snapshot=snapshot,
                   escalation_started_at=now, next_escalation_at=now)
     try:
         with db.session.begin_nested():
@@ -98,8 +123,9 @@ def raise_alert(*, summary: str, details: str = "", source: str, severity: str =
         if existing is None:
             raise
         return _merge(existing, summary, actor), False
-    timeline.note(alert, "triggered", f"Raised by {actor}" + (f" ({source})" if created_by else "")
-                  + (f"; escalates by {policy.name}." if policy else "."), actor=actor)
+    how = (f"; escalates by {policy.name}." if policy else f"; pages {person.name} directly." if person else ".")
+    timeline.note(alert, "triggered", f"Raised by {actor}" + (f" ({source})" if created_by else "") + how,
+                  actor=actor)
     run_step(alert, now)
     wake_engine()  # the first pages leave as soon as this commits, not at the next tick
     return alert, True
@@ -136,6 +162,17 @@ def acknowledge(alert: Alert, *, actor: str, via: str) -> bool:
     timeline.note(alert, "acknowledged", f"Acknowledged by {actor} via {via}."
                   + (f" Pages again unless resolved within {timeout} min." if timeout else ""), actor=actor)
     _drop_pending(alert, "the alert was acknowledged")
+    alert_changed(alert, "acknowledged", actor)
+    return True
+
+
+def hold(alert: Alert, *, actor: str, reason: str) -> bool:
+    """An acknowledged alert stops counting down to paging again (someone else now follows it up, e.g. an
+    incident with its own update cadence); False when it had no acknowledgement timeout running."""
+    if alert.status != AlertStatus.ACKNOWLEDGED.value or alert.ack_deadline is None:
+        return False
+    alert.ack_deadline = None
+    timeline.note(alert, "held", f"No page when the acknowledgement times out: {reason}", actor=actor)
     return True
 
 
@@ -147,6 +184,7 @@ def resolve(alert: Alert, *, actor: str, via: str, note: str = "") -> bool:
     alert.next_escalation_at = alert.ack_deadline = None
     timeline.note(alert, "resolved", f"Resolved by {actor} via {via}." + (f" {note}" if note else ""), actor=actor)
     _drop_pending(alert, "the alert was resolved")
+    alert_changed(alert, "resolved", actor)
     return True
 
 

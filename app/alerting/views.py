@@ -10,6 +10,7 @@ from app.access import allow, can
 from app.alerting import actions, services
 from app.alerting.channels import email_enabled, twilio_enabled, voice_enabled
 from app.alerting.forms import ActionForm, AlertFilterForm, PageNowForm, ResolveForm
+from app.alerting.hooks import alert_badges
 from app.alerting.models import Alert, AlertStatus, OutboundMessage
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
@@ -56,6 +57,7 @@ def alerts():
     if "per_page" in request.args:
         args["per_page"] = per_page  # the pager keeps the page size too
     return render_template("alerting/alerts.html", form=form, alerts=alerts_page, args=args,
+                           badges=alert_badges(alert.id for alert in alerts_page.items),
                            open_count=actions.open_alert_count(), may_page=can(EDITORS)), 422 if form.errors else 200
 
 
@@ -64,6 +66,7 @@ def _render_alert(alert: Alert, resolve_form: ResolveForm | None = None, status:
     message_page = request.args.get("messages_page", 1, type=int) or 1
     return render_template(
         "alerting/alert.html", alert=alert, position=actions.escalation_position(alert),
+        badges=alert_badges([alert.id]).get(alert.id, []),
         events=db.paginate(actions.timeline_query(alert), page=page, per_page=per_page, error_out=False),
         sent=db.paginate(actions.messages_query(alert), page=max(message_page, 1), per_page=per_page,
                          error_out=False),

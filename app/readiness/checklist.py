@@ -142,6 +142,32 @@ def instantiate_quarter(*, quarter: FiscalQuarter, by: str) -> int:
 
 # --- items ------------------------------------------------------------------------------------------------
 
+def new_item(quarter: FiscalQuarter, *, title: str, track: str, bd_offset: int, owner_id: int | None = None,
+             owner_role: str = "", evidence_required: bool = False) -> ChecklistItem:
+    """Add one item to `quarter`'s checklist outside the template (a follow-up from an incident review), in the
+    caller's transaction (it commits). Due BD<offset> in the owner's region; the item joins the quarter's
+    checklist whether or not it has been created yet (creating it later keeps this item)."""
+    _check_template_values(title=title, track=track, owner_id=owner_id, owner_role=owner_role)
+    if not -120 <= bd_offset <= 60:
+        raise Invalid("A business-day offset from BD-120 to BD+60.", "bd_offset")
+    owner = db.session.get(User, owner_id) if owner_id is not None else None
+    item = ChecklistItem(fiscal_year=quarter.fiscal_year, quarter=quarter.quarter, title=title.strip()[:200],
+                         track=track, owner_id=owner_id, owner_role=owner_role.strip(), bd_offset=bd_offset,
+                         evidence_required=evidence_required,
+                         due_on=due_date(quarter, bd_offset, region=None, owner=owner))
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def item_statuses(item_ids: list[int]) -> dict[int, str]:
+    """The status of each checklist item that still exists, in one query."""
+    if not item_ids:
+        return {}
+    return dict(db.session.execute(select(ChecklistItem.id, ChecklistItem.status)
+                                   .where(ChecklistItem.id.in_(list(item_ids)))).all())
+
+
 def quarter_items(quarter: FiscalQuarter) -> list[ChecklistItem]:
     return list(db.session.scalars(select(ChecklistItem).where(
         ChecklistItem.fiscal_year == quarter.fiscal_year, ChecklistItem.quarter == quarter.quarter)

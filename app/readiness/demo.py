@@ -45,7 +45,8 @@ def seed_demo_readiness() -> None:
                                          bd_offset=offset, evidence_required=evidence)
     today = utcnow().date()
     quarter = quarter_for(today)
-    if db.session.scalar(select(Lesson.id).limit(1)) is None:
+    # Its own lessons, by title: other domains' demos (an incident review) may have recorded lessons already.
+    if db.session.scalar(select(Lesson.id).where(Lesson.title.in_([title for title, *_ in DEMO_LESSONS]))) is None:
         for title, recommendation, email in DEMO_LESSONS:
             lessons.add_lesson(title=title, recommendation=recommendation, owner_id=_person_id(email),
                                learned_in=quarter.previous(), target=quarter)

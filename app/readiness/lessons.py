@@ -43,13 +43,14 @@ def _check_words_and_owner(title: str, recommendation: str, owner_id: int | None
         raise Invalid("No such person.", "owner_id")
 
 
-def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned_in: FiscalQuarter,
+def new_lesson(*, title: str, recommendation: str, owner_id: int | None, learned_in: FiscalQuarter,
                target: FiscalQuarter) -> Lesson:
-    """Record an open lesson; if the target quarter's checklist already exists, the lesson joins it now."""
+    """Add an open lesson to the caller's transaction (it commits); if the target quarter's checklist already
+    exists, the lesson joins it now. Other domains (an incident review) hand their lessons over through this."""
     _check_words_and_owner(title, recommendation, owner_id)
     if (target.fiscal_year, target.quarter) <= (learned_in.fiscal_year, learned_in.quarter):
         raise Invalid("The target quarter must come after the quarter it was learned in.", "target_quarter")
-    lesson = Lesson(title=title.strip(), recommendation=recommendation.strip(), owner_id=owner_id,
+    lesson = Lesson(title=title.strip()[:200], recommendation=recommendation.strip(), owner_id=owner_id,
                     from_fiscal_year=learned_in.fiscal_year, from_quarter=learned_in.quarter,
                     target_fiscal_year=target.fiscal_year, target_quarter=target.quarter, status="open")
     db.session.add(lesson)
@@ -57,8 +58,23 @@ def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned
     if is_instantiated(target):
         db.session.refresh(lesson)  # loads the owner for the item's due date
         db.session.add(item_for_lesson(target, lesson))
+    return lesson
+
+
+def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned_in: FiscalQuarter,
+               target: FiscalQuarter) -> Lesson:
+    """Record an open lesson; if the target quarter's checklist already exists, the lesson joins it now."""
+    lesson = new_lesson(title=title, recommendation=recommendation, owner_id=owner_id, learned_in=learned_in,
+                        target=target)
     db.session.commit()
     return lesson
+
+
+def lesson_statuses(lesson_ids: list[int]) -> dict[int, str]:
+    """The status (open, closed) of each lesson that still exists, in one query."""
+    if not lesson_ids:
+        return {}
+    return dict(db.session.execute(select(Lesson.id, Lesson.status).where(Lesson.id.in_(list(lesson_ids)))).all())
 
 
 def update_lesson(lesson: Lesson, *, title: str, recommendation: str, owner_id: int | None) -> Lesson:

@@ -27,6 +27,7 @@ class Track(enum.StrEnum):
     CHECKLIST = "checklist"
     LESSONS = "lessons"
     RUNBOOKS = "runbooks"
+    INCIDENTS = "incidents"  # assessed by the incidents domain, which registers its assessor (providers.py)
 
     @property
     def label(self) -> str:
@@ -35,7 +36,7 @@ class Track(enum.StrEnum):
 
 TRACK_LABELS = {Track.RISKS: "Risks", Track.JOBS: "Critical jobs", Track.VENDORS: "Vendors",
                 Track.DRTEST: "DR test", Track.PEOPLE: "People and contacts", Track.CHECKLIST: "Checklist",
-                Track.LESSONS: "Lessons learned", Track.RUNBOOKS: "Runbooks"}
+                Track.LESSONS: "Lessons learned", Track.RUNBOOKS: "Runbooks", Track.INCIDENTS: "Incidents"}
 TRACK_VALUES = tuple(track.value for track in Track)
 
 

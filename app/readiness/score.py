@@ -18,6 +18,7 @@ from flask import current_app, has_request_context
 from app.calendar.models import business_calendar
 from app.calendar.services import quarter_for
 from app.readiness.models import TRACK_LABELS, Track
+from app.readiness.providers import registered_tracks
 from app.readiness.tracks import drtest, jobs, people, risks, runbooks, vendors
 from app.readiness.tracks.base import Context, Gate, TrackResult
 from app.readiness.tracks.checklist import assess_checklist, assess_lessons
@@ -27,7 +28,7 @@ GREEN_AT = 85
 AMBER_AT = 60
 GATE_BD = -5
 DEFAULT_WEIGHTS = {"risks": 25, "jobs": 15, "vendors": 15, "drtest": 15, "people": 10, "checklist": 15, "lessons": 5,
-                   "runbooks": 10}
+                   "runbooks": 10, "incidents": 10}
 COLOUR_RANK = {"green": 0, "amber": 1, "red": 2}
 
 ASSESSORS: dict[str, Callable[[Context], TrackResult]] = {
@@ -114,6 +115,7 @@ def compute_readiness(*, quarter: FiscalQuarter | None = None) -> Readiness:
     """Readiness of `quarter` (default: the current one) from live data; reads only, never writes."""
     ctx = context_for(quarter)
     with _links_available():
-        results = [assess(ctx) for assess in ASSESSORS.values()]
+        # Tracks other domains register (incidents) come after the built-in ones.
+        results = [assess(ctx) for assess in {**ASSESSORS, **registered_tracks()}.values()]
     score, colour, score_colour, gates = combine(results, weights())
     return Readiness(ctx.quarter, ctx, results, score, colour, score_colour, gates)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.access import allow, can
+from app.alerting.hooks import alert_badges
 from app.auth.models import User
 from app.auth.roles import EDITORS, EVERYONE
 from app.calendar.services import fiscal_start_month, list_regions, quarter_for, quarter_overview
@@ -21,6 +22,7 @@ from app.readiness import checklist, lessons
 from app.readiness.models import TRACK_LABELS
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
 from app.readiness.page import open_alerts, top_risks, what_to_chase
+from app.readiness.providers import sections_for
 from app.readiness.score import compute_readiness, weights
 from app.readiness.snapshots import quarter_trend
 from app.readiness.tracks.checklist import quarter_code
@@ -43,10 +45,12 @@ def _quarter_arg():
 def index():
     readiness = compute_readiness(quarter=_quarter_arg())
     ctx = readiness.context
+    alerts = open_alerts()
     return render_template(
         "readiness/index.html", r=readiness, ctx=ctx, code=quarter_code(readiness.quarter),
         days_left=max((ctx.close_day - ctx.today).days, 0), closes=quarter_overview(readiness.quarter, ctx.today),
-        trend=quarter_trend(readiness.quarter, readiness), risks=top_risks(), alerts=open_alerts(),
+        trend=quarter_trend(readiness.quarter, readiness), risks=top_risks(), alerts=alerts,
+        badges=alert_badges(alert.id for alert in alerts.latest), sections=sections_for(readiness),
         chase=what_to_chase(readiness) if can(EDITORS) else None, weights=weights(),
         labels=TRACK_LABELS)
 

@@ -282,3 +282,17 @@ def remove_link(risk: Risk, link_id: int) -> None:
 def due_after_close(risk: Risk, due_on: date) -> bool:
     """A mitigation finishing after the threatened quarter's last day comes too late for that close."""
     return due_on > threatened_quarter(risk).last_day
+
+
+def risk_choices(limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, "R-12 title") of every live risk (not closed), newest first: for other domains' pickers."""
+    rows = db.session.execute(select(Risk.id, Risk.title).where(Risk.status != RiskStatus.CLOSED)
+                              .order_by(Risk.id.desc()).limit(limit)).all()
+    return [(risk_id, f"R-{risk_id} {title}") for risk_id, title in rows]
+
+
+def risk_statuses(risk_ids: list[int]) -> dict[int, RiskStatus]:
+    """The status of each risk that still exists, in one query (what became of a risk another domain made)."""
+    if not risk_ids:
+        return {}
+    return dict(db.session.execute(select(Risk.id, Risk.status).where(Risk.id.in_(list(risk_ids)))).all())

@@ -8,8 +8,9 @@ from app.access import allow, public
 from app.alerting.health import paging_health
 from app.auth.roles import EVERYONE
 from app.calendar import services as calendar
+from app.incidents.tasks import open_tasks_for
 from app.system.services import check_health
-from app.timeutil import today_in
+from app.timeutil import today_in, utcnow
 
 bp = Blueprint("home", __name__)
 
@@ -22,7 +23,8 @@ def index():
     region = current_user.region
     own_close = calendar.region_close(region, quarter, today) if region else None
     return render_template("home/index.html", quarter=quarter, today=today, own_close=own_close,
-                           closes=calendar.quarter_overview(quarter, today))
+                           closes=calendar.quarter_overview(quarter, today), tasks=open_tasks_for(current_user),
+                           now=utcnow())
 
 
 @bp.route("/healthz")

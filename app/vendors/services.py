@@ -197,3 +197,9 @@ def delete_vendor(vendor: Vendor) -> None:
     """Delete a vendor with its ladder, contacts, confirmations and reminders."""
     db.session.delete(vendor)
     db.session.commit()
+
+
+def vendor_choices(limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, name) of every vendor, by name: for other domains' pickers."""
+    return [(row.id, row.name) for row in db.session.execute(
+        select(Vendor.id, Vendor.name).order_by(Vendor.name).limit(limit))]

@@ -43,6 +43,11 @@ def get_app(app_id: int) -> WatchedApp:
     return found
 
 
+def find_job(job_id: int) -> Job | None:
+    """The job, or None when it was deleted since (another domain's link may outlive it)."""
+    return db.session.get(Job, job_id)
+
+
 def get_job(job_id: int) -> Job:
     found = db.session.get(Job, job_id)
     if found is None:
@@ -318,3 +323,16 @@ def job_counts_by_state() -> dict[str, int]:
     """How many watched jobs are in each state (every state listed, zero included): for metrics and health."""
     counts = dict(db.session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
     return {state: int(counts.get(state, 0)) for state in STATES}
+
+
+def job_choices(limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, "app / job") of every watched job, by app and name: for other domains' pickers."""
+    rows = db.session.execute(select(Job.id, WatchedApp.name, Job.name).join(WatchedApp)
+                              .order_by(WatchedApp.name, Job.name).limit(limit)).all()
+    return [(job_id, f"{app_name} / {job_name}") for job_id, app_name, job_name in rows]
+
+
+def app_choices(limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, name) of every watched app, by name: for other domains' pickers."""
+    return [(row.id, row.name) for row in db.session.execute(
+        select(WatchedApp.id, WatchedApp.name).order_by(WatchedApp.name).limit(limit))]

@@ -1,7 +1,7 @@
 """runbooks: the index of RUNBOOKS_DIR, reviews, runs with their steps, acknowledgements, reminders, settings, report counts
 
 Revision ID: 0012_runbooks
-Revises: 0010_paging_trust
+Revises: 0011_incidents
 Create Date: 2026-12-03 07:12:12.775390
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_runbooks'
-down_revision = '0010_paging_trust'
+down_revision = '0011_incidents'
 branch_labels = None
 depends_on = None
 

@@ -116,3 +116,58 @@ def test_after_stop_the_persons_page_shows_the_number_off_and_reverifying_turns_
     contacts.verify_code(alice, method, code)
 
     assert db.session.get(ContactMethod, method.id).is_usable
+
+
+# --- reply words other domains register ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("12x", Command("extra", 12)), ("12 X", Command("extra", 12)), ("x 12", Command("extra", 12)),
+    ("xtra #3", Command("extra", 3)), ("x", Command("help")), ("12a", Command("ack", 12)), ("12y", Command("help")),
+])
+def test_registered_words_read_like_the_built_in_ones_but_always_need_a_code(text, expected):
+    assert parse_reply(text, {"x": "extra", "xtra": "extra"}) == expected
+
+
+@pytest.fixture
+def extra_action(app):
+    """A reply action registered on the app for one test: answers with what it was given."""
+    from app.alerting.replies import REPLY_ACTIONS_KEY, register_reply_action
+
+    calls = []
+
+    def handler(alert_id, person, phone, code):
+        calls.append((alert_id, person.name, phone, code))
+        db.session.commit()
+        return f"Extra on alert {code} for {person.name}"
+
+    register_reply_action(app, "extra", handler, words=("x",))
+    try:
+        yield calls
+    finally:
+        app.extensions[REPLY_ACTIONS_KEY].pop("extra", None)
+
+
+def test_a_registered_reply_word_calls_its_handler_with_the_alert_its_code_names(phones, alice, extra_action):
+    alert = phones.trigger(escalation_policy_id=policy_for(([alice], 30)).id)
+    phones.tick()
+    phones.expect_sms(ALICE, "QD alert 1:")
+
+    answer = phones.reply(ALICE, "1x")
+
+    assert answer == "Extra on alert 1 for Alice"
+    assert extra_action == [(alert.id, "Alice", ALICE, 1)]
+    assert db.session.get(Alert, alert.id).status == "triggered"  # the handler alone decides what happens
+
+
+def test_a_registered_word_with_a_code_no_alert_holds_gets_help(phones, alice, extra_action):
+    assert phones.reply(ALICE, "9x").startswith("No open alert 9 for this number.")
+    assert extra_action == []
+
+
+def test_a_registered_word_may_not_shadow_a_built_in_one(app):
+    from app.alerting.replies import register_reply_action
+
+    with pytest.raises(ValueError, match="already taken"):
+        register_reply_action(app, "shadow", lambda *args: "", words=("a",))
+    with pytest.raises(ValueError, match="letters"):
+        register_reply_action(app, "digits", lambda *args: "", words=("1",))
