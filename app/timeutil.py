@@ -10,7 +10,7 @@ import re
 import threading
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -52,6 +52,89 @@ def _zone(name: str) -> ZoneInfo:
 def today_in(zone: str) -> date:
     """The current calendar date in IANA `zone`; ValueError for an unknown zone."""
     return utcnow().astimezone(_zone(zone)).date()
+
+
+def date_in(at: datetime, zone: str) -> date:
+    """The calendar date in IANA `zone` at instant `at` (naive `at` is taken as UTC)."""
+    return to_zone(at, zone).date()
+
+
+def wall_clock_to_utc(day: date, wall: time, zone: str) -> datetime:
+    """The aware UTC instant at which clocks in IANA `zone` show `wall` on `day`.
+
+    The project's one DST rule, for hand-offs, schedule windows, the review slot, cron slots, maintenance
+    windows and reminders alike: a time the clocks skip (spring forward: 02:30 on 2027-03-14 in Los Angeles)
+    happens at the instant the clocks jump (10:00 UTC); a time that happens twice (fall back: 01:30 on
+    2026-11-01 in Los Angeles) happens at its first occurrence (08:30 UTC). ValueError for an unknown zone or
+    a `wall` that carries its own tzinfo.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("wall_clock_to_utc takes a wall-clock time without tzinfo; the zone says where")
+    tz = _zone(zone)
+    local = datetime.combine(day, wall)
+    first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == local:
+        return first  # it exists (fold=0 is the first occurrence when it exists twice)
+    # In a gap: fold=1 reads it with the offset after the change (an instant before the jump), fold=0 with the
+    # offset before it (an instant after). The jump lies between; find its exact second.
+    low, high = local.replace(tzinfo=tz, fold=1).astimezone(UTC), first
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).replace(tzinfo=None) > local:
+            high = middle
+        else:
+            low = middle
+    whole = high.replace(microsecond=0)  # zone changes happen on whole seconds
+    return whole if whole > low else high
+
+
+def instant_from_local(local: datetime, zone: str) -> datetime:
+    """A naive wall-clock date and time in IANA `zone` as an aware UTC instant, by wall_clock_to_utc's rule."""
+    return wall_clock_to_utc(local.date(), local.time().replace(tzinfo=None), zone)
+
+
+def start_of_day(day: date, zone: str) -> datetime:
+    """The UTC instant `day` begins in IANA `zone` (00:00 there, or when the clocks reach the day)."""
+    return wall_clock_to_utc(day, time(0), zone)
+
+
+def zone_place(zone: str) -> str:
+    """The place part of an IANA name, for people: "America/Los_Angeles" -> "Los Angeles"."""
+    if zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"):
+        return ""
+    if zone.startswith("Etc/"):
+        return zone  # "Etc/GMT+5" has no place to name; its own name is the clearest
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def utc_offset_label(offset: timedelta | None, *, plain: bool = False) -> str:
+    """"UTC", "UTC+8", "UTC−8", "UTC+5:30": a real minus sign, or with `plain` an ASCII hyphen (SMS is GSM-7)."""
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes > 0 else ("-" if plain else "\u2212")
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_label(zone: str, at: datetime | None = None, *, plain: bool = False) -> str:
+    """A zone as people read it: its UTC offset at `at` (default now) and its place, e.g. "UTC−8, Los Angeles"
+    (with `plain`, ASCII only: "UTC-8, Los Angeles", for messages).
+
+    Never a %Z abbreviation: "PST" is both Pacific Standard Time and Philippine Standard Time.
+    """
+    moment = utcnow() if at is None else as_utc(at)
+    offset = utc_offset_label(moment.astimezone(_zone(zone)).utcoffset(), plain=plain)
+    place = zone_place(zone)
+    return f"{offset}, {place}" if place else offset
+
+
+def format_in_zone(value: datetime, zone: str, fmt: str, *, plain: bool = False) -> str:
+    """`value` shown in IANA `zone` with strftime `fmt`, where %Z names the zone by offset and place ("UTC−8, Los
+    Angeles"; ASCII with `plain`), never by an abbreviation: "PST" is both Los Angeles and Manila."""
+    if "%Z" in fmt:
+        fmt = fmt.replace("%Z", zone_label(zone, value, plain=plain).replace("%", "%%"))
+    return to_zone(value, zone).strftime(fmt)
 
 
 def as_utc(dt: datetime) -> datetime:
@@ -269,3 +352,59 @@ def business_day_label(d: date, quarter: FiscalQuarter, calendar: BusinessCalend
     """
     anchor = calendar.last_business_day_on_or_before(d)
     return format_bd_offset(calendar.business_days_between(close_day(quarter, calendar), anchor))
+
+
+@dataclass(frozen=True)
+class CloseRegion:
+    """Where the quarter closes: the zone whose dates decide the current quarter and BD0, and its business days.
+
+    Every company-wide close rule reads its dates here: the quarter readiness judges, BD0 and its end (when a
+    quarter's readiness is frozen), the close window, close-freeze maintenance windows.
+    """
+
+    zone: str
+    calendar: BusinessCalendar
+    start_month: int  # fiscal year start month
+
+    def today(self, at: datetime | None = None) -> date:
+        """The close region's date at `at` (default now)."""
+        return date_in(utcnow() if at is None else at, self.zone)
+
+    def quarter_at(self, at: datetime | None = None) -> FiscalQuarter:
+        """The fiscal quarter the close region is in at `at` (default now)."""
+        return fiscal_quarter_for(self.today(at), self.start_month)
+
+    def close_day(self, quarter: FiscalQuarter) -> date:
+        """BD0 of `quarter` on the close region's calendar."""
+        return close_day(quarter, self.calendar)
+
+    def business_day(self, quarter: FiscalQuarter, offset: int) -> date:
+        """The date of BD<offset> of `quarter` on the close region's calendar."""
+        return business_day_offset(quarter, offset, self.calendar)
+
+    def span(self, quarter: FiscalQuarter, first_offset: int, last_offset: int) -> tuple[datetime, datetime]:
+        """From the start of BD<first_offset> to the end of BD<last_offset>, local days of the close region.
+
+        The end is exclusive: the instant the day after BD<last_offset> begins there.
+        """
+        first = self.business_day(quarter, first_offset)
+        last = self.business_day(quarter, last_offset)
+        return start_of_day(first, self.zone), start_of_day(last + _ONE_DAY, self.zone)
+
+    def end_of_close_day(self, quarter: FiscalQuarter) -> datetime:
+        """The instant BD0 of `quarter` ends in the close region: from then on the quarter is closed."""
+        return start_of_day(self.close_day(quarter) + _ONE_DAY, self.zone)
+
+    def spans_overlapping(self, first_offset: int, last_offset: int, start: datetime,
+                          end: datetime) -> list[tuple[FiscalQuarter, datetime, datetime]]:
+        """Every quarter's BD<first>..BD<last> span that overlaps [start, end), in order."""
+        quarter = self.quarter_at(start).previous().previous()  # offsets reach at most ~60 business days back
+        found = []
+        for _ in range(400):
+            opens, closes = self.span(quarter, first_offset, last_offset)
+            if opens >= end:
+                break
+            if closes > start:
+                found.append((quarter, opens, closes))
+            quarter = quarter.next()
+        return found

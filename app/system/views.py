@@ -9,7 +9,7 @@ from app.alerting.health import paging_health
 from app.auth.roles import EVERYONE
 from app.calendar import services as calendar
 from app.system.services import check_health
-from app.timeutil import today_in
+from app.timeutil import today_in, utcnow
 
 bp = Blueprint("home", __name__)
 
@@ -17,12 +17,11 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @allow(EVERYONE)
 def index():
-    today = today_in(current_user.time_zone)
-    quarter = calendar.quarter_for(today)
-    region = current_user.region
-    own_close = calendar.region_close(region, quarter, today) if region else None
-    return render_template("home/index.html", quarter=quarter, today=today, own_close=own_close,
-                           closes=calendar.quarter_overview(quarter, today))
+    now = utcnow()
+    quarter = calendar.close_region().quarter_at(now)
+    return render_template("home/index.html", quarter=quarter, today=today_in(current_user.time_zone),
+                           own_close=calendar.own_close(current_user, quarter, now),
+                           closes=calendar.quarter_overview(quarter, now))
 
 
 @bp.route("/healthz")
