@@ -18,8 +18,10 @@ def add(risk, owner, due_on, description="Add two order import workers"):
     return actions.add_action(risk, description=description, owner_id=owner.id, due_on=due_on)
 
 
-@pytest.mark.parametrize("due_on, after_close", [(Q4_FY27_LAST_DAY, False),
-                                                  (Q4_FY27_LAST_DAY + timedelta(days=1), True)])
+# Q4 FY27 ends on Sunday 2027-01-31: BD0, its close day, is Friday the 29th. "After close" means after BD0.
+@pytest.mark.parametrize("due_on, after_close", [(Q4_FY27_LAST_DAY - timedelta(days=2), False),
+                                                  (Q4_FY27_LAST_DAY - timedelta(days=1), True),
+                                                  (Q4_FY27_LAST_DAY, True)])
 def test_an_action_due_after_the_threatened_quarter_closes_is_flagged_not_refused(app, make_risk, owner, at,
                                                                                    due_on, after_close):
     with at(TUESDAY):
