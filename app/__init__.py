@@ -54,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     _register_blueprints(app)
     from app import web
     web.init_app(app)
+    _register_hooks(app)
     _register_cli(app)
 
     from app.access import check_every_endpoint_declares_access
@@ -108,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.reviews import api as _reviews_api  # noqa: F401
     from app.reviews.views import bp as reviews_bp
     from app.risks import api as _risks_api  # noqa: F401
+    from app.risks import escalation_api as _escalation_api  # noqa: F401
+    from app.risks.escalation_views import bp as escalations_bp
     from app.risks.views import bp as risks_bp
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
@@ -119,9 +122,16 @@ def _register_blueprints(app: Flask) -> None:
 
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
-                      twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, reviews_bp, readiness_bp,
-                      api_bp):
+                      twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, escalations_bp, reviews_bp,
+                      readiness_bp, api_bp):
         app.register_blueprint(blueprint)
+
+
+def _register_hooks(app: Flask) -> None:
+    """Contributions one domain makes to another's pages (registered here, never at import time)."""
+    from app.readiness import chase
+
+    chase.init_app(app)  # every readiness track's items for "what to chase"
 
 
 def _register_cli(app: Flask) -> None:

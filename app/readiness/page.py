@@ -1,17 +1,12 @@
-"""What the executive page shows besides the score: top risks, open alerts, what to chase per owner."""
+"""What the executive page shows besides the score: top risks and open alerts (what to chase is in chase.py)."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import case, func, select
 
 from app.alerting.models import Alert, AlertStatus
 from app.extensions import db
-from app.readiness.checklist import quarter_items
-from app.readiness.models import ChecklistItem
-from app.readiness.score import Readiness
 
 TOP = 5
 
@@ -29,6 +24,12 @@ def top_risks(limit: int = TOP) -> list:
                                    .limit(limit)))
 
 
+def top_risk_rows(limit: int = TOP) -> list[dict]:
+    """The top risks as the page lists them (and a frozen quarter keeps them): id, title, level, status."""
+    return [{"id": risk.id, "title": risk.title, "level": risk.level.value, "status": risk.status.value}
+            for risk in top_risks(limit)]
+
+
 @dataclass(frozen=True)
 class OpenAlerts:
     count: int
@@ -42,14 +43,3 @@ def open_alerts(limit: int = TOP) -> OpenAlerts:
     latest = list(db.session.scalars(select(Alert).where(where).order_by(Alert.created_at.desc(), Alert.id.desc())
                                      .limit(limit))) if count else []
     return OpenAlerts(count, latest)
-
-
-def what_to_chase(readiness: Readiness) -> list[tuple[str, list[ChecklistItem]]]:
-    """Open checklist items overdue or due within a week, grouped by owner, the most overdue owner first."""
-    today = readiness.context.today
-    soon = today + timedelta(days=7)
-    groups: dict[str, list[ChecklistItem]] = defaultdict(list)
-    for item in quarter_items(readiness.quarter):
-        if item.item_status.is_open and item.due_on <= soon:
-            groups[item.owner_label or "No owner"].append(item)
-    return sorted(groups.items(), key=lambda pair: (min(item.due_on for item in pair[1]), pair[0]))
