@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -307,3 +307,23 @@ def test_the_feed_address_is_shown_once_and_can_be_revoked(app, login_as):
     assert secret not in (feed.token_hash, feed.prefix)  # only a hash of the secret is kept
     revoked = form_post(client, "/schedules/my-feed/revoke", {}, page_url="/schedules/my-feed")
     assert revoked.status_code == 302 and db.session.scalar(select(CalendarFeed)) is None
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("zone, start_at, stored", [
+    ("America/Los_Angeles", "2027-03-14T02:30", datetime(2027, 3, 14, 10, tzinfo=UTC)),  # skipped: the jump
+    ("America/Los_Angeles", "2027-11-07T01:30", datetime(2027, 11, 7, 8, 30, tzinfo=UTC)),  # twice: the first
+    ("Australia/Sydney", "2027-10-03T02:30", datetime(2027, 10, 2, 16, tzinfo=UTC)),
+    ("Europe/London", "2027-03-28T01:30", datetime(2027, 3, 28, 1, tzinfo=UTC)),
+])
+def test_an_override_form_reads_a_bare_time_in_the_editors_zone_by_the_dst_rule(login_as, weekday_schedule,
+                                                                                make_user, zone, start_at, stored):
+    cy = make_user(Role.RESPONDER, name="Cy")
+    client = login_as(Role.CRISIS_TEAM, time_zone=zone)
+    url = f"/schedules/{weekday_schedule.id}"
+    end = (stored + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%MZ")
+
+    added = form_post(client, f"{url}/overrides", override_form(cy, start_at=start_at, end_at=end), page_url=url)
+
+    assert added.status_code == 302, added.get_data(as_text=True)
+    assert db.session.scalar(select(ScheduleOverride.start_at)) == stored
