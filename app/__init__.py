@@ -79,6 +79,7 @@ def _import_models() -> None:
     from app.readiness import models as _readiness  # noqa: F401
     from app.reviews import models as _reviews  # noqa: F401
     from app.risks import models as _risks  # noqa: F401
+    from app.risks import escalation_models as _escalations  # noqa: F401
     from app.system import models as _system  # noqa: F401
     from app.vendors import models as _vendors  # noqa: F401
     from app.watchlist import models as _watchlist  # noqa: F401

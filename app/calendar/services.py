@@ -11,7 +11,8 @@ from app.auth.models import User
 from app.calendar.models import Region, business_calendar
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.timeutil import (BusinessCalendar, CloseRegion, FiscalQuarter, business_day_offset, close_day,
+from app.calendar.close_region import CloseRegion
+from app.timeutil import (BusinessCalendar, FiscalQuarter, business_day_offset, close_day,
                           date_in, fiscal_quarter_for, format_bd_offset, is_valid_zone, today_in,
                           utcnow)
 

@@ -19,7 +19,8 @@ from flask import current_app
 
 from app.calendar.services import close_region
 from app.oncall.models import EscalationPolicy, EscalationTarget
-from app.timeutil import CloseRegion, FiscalQuarter, as_utc, date_in, utcnow
+from app.calendar.close_region import CloseRegion
+from app.timeutil import FiscalQuarter, as_utc, date_in, utcnow
 
 SNAPSHOT_VERSION = 1
 

@@ -13,7 +13,7 @@ from app.api.support import load_form
 from app.auth.roles import EVERYONE, EXECUTIVES
 from app.risks import escalations
 from app.risks.forms import AcknowledgeForm
-from app.risks.models import RiskEscalation
+from app.risks.escalation_models import RiskEscalation
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 ESCALATION_SCHEMA = {"type": "object", "properties": {

@@ -17,7 +17,8 @@ from app.auth.roles import Role
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.oncall.models import ContactKind, ContactMethod
-from app.risks.models import Risk, RiskEscalation, RiskEscalationNotice, RiskLevel
+from app.risks.escalation_models import RiskEscalation, RiskEscalationNotice
+from app.risks.models import Risk, RiskLevel
 from app.risks.notify import email_person
 from app.risks.services import apply_comment, clean_text
 from app.timeutil import utcnow

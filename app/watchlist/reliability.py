@@ -65,8 +65,8 @@ def _unfinished(since: datetime, now: datetime) -> dict[int, int]:
 
 
 def trouble_since(since: datetime, now: datetime | None = None) -> dict[int, Trouble]:
-    """job id -> what went wrong with it since `since` (a run still going is judged at `now`, default now); jobs
-    with nothing at all are left out.
+    """job id -> its runs and what went wrong with them since `since` (a run still going is judged at `now`,
+    default now); jobs with neither runs nor missed slots are left out.
 
     A fixed number of grouped queries whatever the number of jobs: finished runs, runs without an end, missed slots.
     """

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
 
-from app.timeutil import UTC, CloseRegion, format_bd_offset, format_in_zone, wall_clock_to_utc, zone_label
+from app.calendar.close_region import CloseRegion
+from app.timeutil import UTC, format_bd_offset, format_in_zone, wall_clock_to_utc, zone_label
 
 # A slot further away than this is treated as "never" (an expression for 30 February never fires).
 HORIZON = timedelta(days=366 * 5)

@@ -14,7 +14,7 @@ from app.oncall.models import ContactKind, ContactMethod
 from app.reviews import meeting
 from app.reviews.agenda import build_review
 from app.risks import escalations, history, services as risks
-from app.risks.models import RiskEscalation
+from app.risks.escalation_models import RiskEscalation
 from app.timeutil import utcnow
 from tests.conftest import drain_outbox, form_post
 from tests.risks.fixtures import TUESDAY

@@ -137,7 +137,8 @@ def test_a_nickname_with_no_schedule_is_refused_with_the_reason():
 
 
 def test_a_close_freeze_window_covers_whole_business_days_around_bd0_in_the_close_region():
-    from app.timeutil import BusinessCalendar, CloseRegion
+    from app.calendar.close_region import CloseRegion
+    from app.timeutil import BusinessCalendar
 
     # Q4 FY27: BD0 Friday 2027-01-29; BD-2 Wednesday 27th; BD+3 Wednesday 3 February; days of Los Angeles.
     close = CloseRegion(zone=LA, calendar=BusinessCalendar(None), start_month=2)

@@ -29,7 +29,8 @@ def _link(job: Job) -> str:
 def unhealthy_jobs(ctx: Context) -> list[tuple[Job, Trouble, bool]]:
     """Watched jobs that are not down now but were unhealthy in the last 7 days or are late now: (job, what went
     wrong, late now), worst first."""
-    troubles = trouble_since(ctx.now - RECENT, ctx.now)
+    troubles = {job_id: trouble for job_id, trouble in trouble_since(ctx.now - RECENT, ctx.now).items()
+                if trouble.total}
     watched = select(Job).where(Job.paused.is_(False), Job.state != JobState.DOWN.value)
     jobs = db.session.scalars(watched.where(
         (Job.id.in_(list(troubles))) | (Job.state == JobState.LATE.value)).order_by(Job.name, Job.id)).all()
