@@ -17,6 +17,7 @@ from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
 from app.reviews.models import Decision, ReviewAttendee, ReviewDecision, ReviewItem, ReviewStatus, RiskReview
 from app.risks import actions, cadence, escalations, history, workflow
+from app.risks.models import RiskLevel
 from app.risks.scoring import current_settings
 from app.risks.services import apply_scores, clean_text, touch
 from app.timeutil import utcnow
@@ -99,7 +100,7 @@ def _apply(item: ReviewItem, decision: Decision, actor: User, values: dict) -> s
     told = len({notice.user_id for notice in escalation.notices})
     return (f"Escalated to the executives: {told} notified" if told else
             "Escalated to the executives, but there is no active executive to notify") + \
-        (" (email and SMS: the risk is critical)." if told and escalation.level.value == "critical" else ".")
+        (" (email and SMS: the risk is critical)." if told and escalation.level is RiskLevel.CRITICAL else ".")
 
 
 def _check_combination(item: ReviewItem, chosen: Decision) -> None:

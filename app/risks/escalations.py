@@ -64,9 +64,10 @@ def apply_escalation(risk: Risk, *, actor: User | None, text: str, source: str =
     db.session.add(escalation)
     risk.escalated_at = now
     db.session.flush()
-    for person in executives():
+    people = executives()
+    for person in people:
         _notify(escalation, person)
-    told = ", ".join(person.name for person in executives()) or "nobody: there is no active executive"
+    told = ", ".join(person.name for person in people) or "nobody: there is no active executive"
     apply_comment(risk, author=actor, body=f"Escalated to the executives ({told}): {text}"[:5000])
     return escalation
 
