@@ -1,7 +1,7 @@
 """API: schedules, their layers and overrides, who is on call, and the timeline.
 
-Instants are ISO 8601. A query instant or override time without an offset is taken as UTC (write a "Z" or
-an offset, with "+" sent as %2B in a query string).
+Instants are ISO 8601 with their UTC offset ("Z" or "+01:00", with "+" sent as %2B in a query string); a query
+instant or override time without one is refused with a 422 naming it.
 """
 from __future__ import annotations
 
@@ -194,7 +194,8 @@ def delete_schedule_override(override_id: int):
 @bp.get("/schedules/<int:schedule_id>/oncall")
 @allow(EVERYONE)
 @api_doc("Who is on call at an instant, in order (empty during a gap)", response=ONCALL_SCHEMA,
-         query={"at": "ISO 8601 instant; default now; without an offset it is UTC"}, tag="schedules")
+         query={"at": "ISO 8601 instant with its UTC offset; default now; without an offset: 422"},
+         tag="schedules")
 def schedule_oncall(schedule_id: int):
     schedule = services.get_schedule(schedule_id)
     at = _instant_arg("at")
@@ -207,7 +208,7 @@ def schedule_oncall(schedule_id: int):
 @allow(EVERYONE)
 @api_doc("Who is on call from start for a number of days: segments, gaps, region holidays, who cannot be phoned",
          response=TIMELINE_SCHEMA, tag="schedules",
-         query={"start": "ISO 8601 instant; default now; without an offset it is UTC",
+         query={"start": "ISO 8601 instant with its UTC offset; default now; without an offset: 422",
                 "days": f"1 to {coverage.MAX_TIMELINE_DAYS}; default 14"})
 def schedule_timeline(schedule_id: int):
     schedule = services.get_schedule(schedule_id)
