@@ -124,7 +124,7 @@ def _secret_key(env: Mapping[str, str]) -> str:
 
 
 def _close_window(env: Mapping[str, str]) -> dict[str, object]:
-    """Close mode's quarter-close window: business-day offsets around BD0, and whose public holidays count."""
+    """The close region (its zone's dates, its country's public holidays) and close mode's window around BD0."""
     start = _int(env, "CLOSE_WINDOW_START_BD", -3, -30, 30)
     end = _int(env, "CLOSE_WINDOW_END_BD", 3, -30, 30)
     if end < start:
@@ -135,7 +135,8 @@ def _close_window(env: Mapping[str, str]) -> dict[str, object]:
 
         if country not in holidays.list_supported_countries():
             raise ConfigError(f"CLOSE_WINDOW_COUNTRY must be a two-letter country code such as US, got {country!r}")
-    return {"CLOSE_WINDOW_START_BD": start, "CLOSE_WINDOW_END_BD": end, "CLOSE_WINDOW_COUNTRY": country}
+    return {"CLOSE_WINDOW_START_BD": start, "CLOSE_WINDOW_END_BD": end, "CLOSE_WINDOW_COUNTRY": country,
+            "CLOSE_TIME_ZONE": _zone(env, "CLOSE_TIME_ZONE", "UTC")}
 
 
 def _pattern(env: Mapping[str, str], name: str, pattern: str, example: str) -> str:

@@ -60,6 +60,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     web.init_app(app)
     from app.incidents import hooks as incident_hooks
     incident_hooks.init_app(app)  # the SMS reply 12i, alert badges, the readiness track (domains below never import it)
+    _register_hooks(app)
     _register_cli(app)
     from app.runbooks import linking as runbook_links
     runbook_links.init_app(app)  # runbooks on alert, job, DR template and rotation pages, and in search
@@ -89,6 +90,7 @@ def _import_models() -> None:
     from app.reviews import models as _reviews  # noqa: F401
     from app.risks import models as _risks  # noqa: F401
     from app.runbooks import models as _runbooks  # noqa: F401
+    from app.risks import escalation_models as _escalations  # noqa: F401
     from app.system import models as _system  # noqa: F401
     from app.vendors import models as _vendors  # noqa: F401
     from app.watchlist import models as _watchlist  # noqa: F401
@@ -124,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.reviews import api as _reviews_api  # noqa: F401
     from app.reviews.views import bp as reviews_bp
     from app.risks import api as _risks_api  # noqa: F401
+    from app.risks import escalation_api as _escalation_api  # noqa: F401
+    from app.risks.escalation_views import bp as escalations_bp
     from app.risks.views import bp as risks_bp
     from app.runbooks import api as _runbooks_api  # noqa: F401
     from app.runbooks.run_views import bp as runbook_runs_bp
@@ -138,10 +142,17 @@ def _register_blueprints(app: Flask) -> None:
 
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
-                      twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, reviews_bp, readiness_bp,
-                      runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp, incident_reviews_bp,
+                      twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, escalations_bp, reviews_bp,
+                      readiness_bp, runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp, incident_reviews_bp,
                       incident_admin_bp, api_bp):
         app.register_blueprint(blueprint)
+
+
+def _register_hooks(app: Flask) -> None:
+    """Contributions one domain makes to another's pages (registered here, never at import time)."""
+    from app.readiness import chase
+
+    chase.init_app(app)  # every readiness track's items for "what to chase"
 
 
 def _register_cli(app: Flask) -> None:

@@ -65,7 +65,7 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("risk_review_messages", send_review_messages, 120),  # pre-reads, then overdue-action reminders
         PeriodicJob("risk_acceptance_expiry", expire_acceptances, 900),  # reopens, tells the owner
         PeriodicJob("readiness_checklist", instantiate_current_quarter, 3600),  # once per quarter, from its first day
-        PeriodicJob("readiness_snapshot", snapshot_today, 3600),  # one row per UTC day
+        PeriodicJob("readiness_snapshot", snapshot_today, 600),  # a row per close-region day; freezes at BD0 end
         PeriodicJob("readiness_overdue_reminders", remind_overdue_items, 3600),  # each overdue item's owner, once
         PeriodicJob("runbooks_sync", sync_runbook_folder, 60),  # RUNBOOKS_DIR -> the index; at start, then each minute
         PeriodicJob("runbooks_reviews", runbook_daily_work, 3600),  # review reminders once each; report counts

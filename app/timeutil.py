@@ -10,7 +10,7 @@ import re
 import threading
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -52,6 +52,89 @@ def _zone(name: str) -> ZoneInfo:
 def today_in(zone: str) -> date:
     """The current calendar date in IANA `zone`; ValueError for an unknown zone."""
     return utcnow().astimezone(_zone(zone)).date()
+
+
+def date_in(at: datetime, zone: str) -> date:
+    """The calendar date in IANA `zone` at instant `at` (naive `at` is taken as UTC)."""
+    return to_zone(at, zone).date()
+
+
+def wall_clock_to_utc(day: date, wall: time, zone: str) -> datetime:
+    """The aware UTC instant at which clocks in IANA `zone` show `wall` on `day`.
+
+    The project's one DST rule, for hand-offs, schedule windows, the review slot, cron slots, maintenance
+    windows and reminders alike: a time the clocks skip (spring forward: 02:30 on 2027-03-14 in Los Angeles)
+    happens at the instant the clocks jump (10:00 UTC); a time that happens twice (fall back: 01:30 on
+    2026-11-01 in Los Angeles) happens at its first occurrence (08:30 UTC). ValueError for an unknown zone or
+    a `wall` that carries its own tzinfo.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("wall_clock_to_utc takes a wall-clock time without tzinfo; the zone says where")
+    tz = _zone(zone)
+    local = datetime.combine(day, wall)
+    first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == local:
+        return first  # it exists (fold=0 is the first occurrence when it exists twice)
+    # In a gap: fold=1 reads it with the offset after the change (an instant before the jump), fold=0 with the
+    # offset before it (an instant after). The jump lies between; find its exact second.
+    low, high = local.replace(tzinfo=tz, fold=1).astimezone(UTC), first
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).replace(tzinfo=None) > local:
+            high = middle
+        else:
+            low = middle
+    whole = high.replace(microsecond=0)  # zone changes happen on whole seconds
+    return whole if whole > low else high
+
+
+def instant_from_local(local: datetime, zone: str) -> datetime:
+    """A naive wall-clock date and time in IANA `zone` as an aware UTC instant, by wall_clock_to_utc's rule."""
+    return wall_clock_to_utc(local.date(), local.time().replace(tzinfo=None), zone)
+
+
+def start_of_day(day: date, zone: str) -> datetime:
+    """The UTC instant `day` begins in IANA `zone` (00:00 there, or when the clocks reach the day)."""
+    return wall_clock_to_utc(day, time(0), zone)
+
+
+def zone_place(zone: str) -> str:
+    """The place part of an IANA name, for people: "America/Los_Angeles" -> "Los Angeles"."""
+    if zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"):
+        return ""
+    if zone.startswith("Etc/"):
+        return zone  # "Etc/GMT+5" has no place to name; its own name is the clearest
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def utc_offset_label(offset: timedelta | None, *, plain: bool = False) -> str:
+    """"UTC", "UTC+8", "UTC−8", "UTC+5:30": a real minus sign, or with `plain` an ASCII hyphen (SMS is GSM-7)."""
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes > 0 else ("-" if plain else "\u2212")
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_label(zone: str, at: datetime | None = None, *, plain: bool = False) -> str:
+    """A zone as people read it: its UTC offset at `at` (default now) and its place, e.g. "UTC−8, Los Angeles"
+    (with `plain`, ASCII only: "UTC-8, Los Angeles", for messages).
+
+    Never a %Z abbreviation: "PST" is both Pacific Standard Time and Philippine Standard Time.
+    """
+    moment = utcnow() if at is None else as_utc(at)
+    offset = utc_offset_label(moment.astimezone(_zone(zone)).utcoffset(), plain=plain)
+    place = zone_place(zone)
+    return f"{offset}, {place}" if place else offset
+
+
+def format_in_zone(value: datetime, zone: str, fmt: str, *, plain: bool = False) -> str:
+    """`value` shown in IANA `zone` with strftime `fmt`, where %Z names the zone by offset and place ("UTC−8, Los
+    Angeles"; ASCII with `plain`), never by an abbreviation: "PST" is both Los Angeles and Manila."""
+    if "%Z" in fmt:
+        fmt = fmt.replace("%Z", zone_label(zone, value, plain=plain).replace("%", "%%"))
+    return to_zone(value, zone).strftime(fmt)
 
 
 def as_utc(dt: datetime) -> datetime:

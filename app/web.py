@@ -15,8 +15,8 @@ from app.api.support import error_response
 from app.auth.roles import ADMINS, EDITORS, EVERYONE, Role
 from app.errors import DomainError
 from app.extensions import db
-from app.forms_common import zone_names
-from app.timeutil import to_zone
+from app.forms_common import viewer_zone, zone_names
+from app.timeutil import format_in_zone, zone_label
 
 log = logging.getLogger("quarterdeck.web")
 
@@ -147,9 +147,17 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
     """Show an aware timestamp in the viewer's time zone."""
     if value is None:
         return "—"
-    signed_in = current_user and current_user.is_authenticated
-    zone = current_user.time_zone if signed_in else current_app.config["DEFAULT_TIME_ZONE"]
-    return to_zone(value, zone).strftime(fmt)
+    return format_in_zone(value, viewer_zone(), fmt)
+
+
+def zone_label_filter(zone: str | None, at: datetime | None = None) -> str:
+    """A zone as people read it: "UTC−8, Los Angeles" (its offset at `at`, default now); "—" for none."""
+    if not zone:
+        return "—"
+    try:
+        return zone_label(zone, at)
+    except ValueError:  # a zone name the database still holds but this Python no longer knows
+        return zone
 
 
 def combine_page(args: dict, page: int) -> dict:
@@ -166,6 +174,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DBAPIError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)
     app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(zone_label_filter, "zone_label")
+    app.add_template_filter(format_in_zone, "in_zone")
     app.add_template_filter(combine_page, "combine_page")
     app.jinja_env.globals.update(can=can, Role=Role, EVERYONE=EVERYONE, EDITORS=EDITORS, ADMINS=ADMINS,
-                                 zone_names=zone_names)
+                                 zone_names=zone_names, viewer_zone=viewer_zone)

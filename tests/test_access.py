@@ -121,7 +121,7 @@ def url_values(app, make_user, tmp_path):
     schedule = schedules.create_schedule(name="Walk schedule")
     layer = schedules.add_layer(schedule, rotation_id=rotation.id, time_zone="UTC", days=[0, 1, 2, 3, 4],
                                 start_time=time(9), end_time=time(17))
-    soon = utcnow().replace(tzinfo=None, microsecond=0) + timedelta(days=1)
+    soon = utcnow().replace(microsecond=0) + timedelta(days=1)
     override = schedules.create_override(schedule, user_id=owner.id, mode="add", start_at=soon,
                                          end_at=soon + timedelta(hours=4))
     _feed, feed_secret = feeds.create_feed(owner)  # a real secret: the public feed answers 200, not 404

@@ -19,6 +19,7 @@ GOOD_ENV = {"SECRET_KEY": "a-long-enough-secret-for-tests"}
     ("FISCAL_YEAR_START_MONTH", "0"),
     ("FISCAL_YEAR_START_MONTH", "x"),
     ("DEFAULT_TIME_ZONE", "Mars/Base"),
+    ("CLOSE_TIME_ZONE", "PST"),
     ("DATABASE_URL", "mysql://x"),
     ("PUBLIC_BASE_URL", "ftp://x"),
     ("PUBLIC_BASE_URL", "https://"),

@@ -32,7 +32,8 @@ FIELD_TYPES = {
     "FloatField": {"type": "number"},
     "BooleanField": {"type": "boolean"},
     "DateField": {"type": "string", "format": "date"},
-    "DateTimeLocalField": {"type": "string", "format": "date-time"},
+    "InstantField": {"type": "string", "format": "date-time",
+                     "description": "ISO 8601 with a UTC offset (Z or +hh:mm); without one: 422"},
     "EmailField": {"type": "string", "format": "email"},
     "TimeField": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
 }
@@ -59,7 +60,7 @@ def api_doc(summary: str, *, request: type | None = None, response: dict[str, An
 
 def form_schema(form_class: type, partial: bool = False) -> dict[str, Any]:
     """The JSON body `form_class` accepts; with `partial` (PATCH) no field is required."""
-    form = form_class(formdata=None, meta={"csrf": False})
+    form = form_class(formdata=None, meta={"csrf": False, "api": True})
     properties: dict[str, Any] = {}
     required = []
     for name, field in form._fields.items():
@@ -71,7 +72,7 @@ def form_schema(form_class: type, partial: bool = False) -> dict[str, Any]:
         if field.type == "SelectMultipleField":
             schema = {"type": "array", "items": {"type": "string"}}
         if field.description:
-            schema["description"] = str(field.description)
+            schema["description"] = "; ".join(filter(None, (str(field.description), schema.get("description"))))
         for validator in field.validators:
             if isinstance(validator, (v.DataRequired, v.InputRequired)):
                 required.append(name)

@@ -86,18 +86,20 @@ def load_form(form_class: type[FormT], obj: Any = None, partial: bool = False) -
     With `partial` (PATCH), fields missing from the body keep the values of `obj`.
     """
     payload = json_body()
-    known = set(form_class(formdata=None, meta={"csrf": False})._fields)
+    # meta api=True: fields that read a person's input differently from a client's (InstantField) can tell.
+    meta = {"csrf": False, "api": True}
+    known = set(form_class(formdata=None, meta=meta)._fields)
     unknown = sorted(set(payload) - known)
     if unknown:
         raise ApiError(422, "Unknown fields in the request.", {name: "Unknown field." for name in unknown})
     merged: dict[str, Any] = {}
     if partial and obj is not None:
-        current = form_class(formdata=None, obj=obj, meta={"csrf": False})
+        current = form_class(formdata=None, obj=obj, meta=meta)
         for name, field in current._fields.items():
             if field.data is not None:
                 merged[name] = _submitted_value(field)
     merged.update(payload)
-    form = form_class(formdata=_as_formdata(merged), meta={"csrf": False})
+    form = form_class(formdata=_as_formdata(merged), meta=meta)
     if not form.validate():
         raise ApiError(422, "Some fields are invalid.", _first_errors(form.errors))
     return form

@@ -17,8 +17,8 @@ class AuditFilterForm(FlaskForm):
     action = SelectField("Action", default="", validators=[Optional()],
                          choices=[SelectChoice("", "any")] + [SelectChoice(a, a) for a in ACTIONS])
     actor = StringField("Who", validators=[Optional(), Length(max=200)])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField("From", validators=[Optional()], description="a date in your time zone (the API's are UTC)")
+    until = DateField("To", validators=[Optional()], description="inclusive")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

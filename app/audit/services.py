@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 
 from app.audit.models import Audited, AuditEvent
 from app.errors import NotFound
 from app.extensions import db
-from app.timeutil import UTC
+from app.timeutil import start_of_day
 
 ACTIONS = ("create", "update", "delete")
 
@@ -42,10 +42,12 @@ class AuditFilter:
     actor: str | None = None
     since: date | None = None
     until: date | None = None
+    zone: str = "UTC"  # whose dates `since` and `until` are: the page's viewer; the API's are UTC
 
 
 def filtered_events(criteria: AuditFilter) -> Select:
-    """A query over the whole trail, newest first, narrowed by `criteria` (dates are inclusive, UTC)."""
+    """A query over the whole trail, newest first, narrowed by `criteria` (dates are inclusive, local days of
+    `criteria.zone`)."""
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if criteria.entity_type:
         query = query.where(AuditEvent.entity_type == criteria.entity_type)
@@ -54,7 +56,7 @@ def filtered_events(criteria: AuditFilter) -> Select:
     if criteria.actor:
         query = query.where(AuditEvent.actor_label.icontains(criteria.actor.strip(), autoescape=True))
     if criteria.since:
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(criteria.since, time.min, UTC))
+        query = query.where(AuditEvent.occurred_at >= start_of_day(criteria.since, criteria.zone))
     if criteria.until:
-        query = query.where(AuditEvent.occurred_at < datetime.combine(criteria.until + timedelta(days=1), time.min, UTC))
+        query = query.where(AuditEvent.occurred_at < start_of_day(criteria.until + timedelta(days=1), criteria.zone))
     return query

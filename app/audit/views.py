@@ -34,7 +34,8 @@ def log():
     criteria = services.AuditFilter()
     if form.validate():
         criteria = services.AuditFilter(entity_type=form.entity_type.data or None, action=form.action.data or None,
-                                        actor=form.actor.data or None, since=form.since.data, until=form.until.data)
+                                        actor=form.actor.data or None, since=form.since.data, until=form.until.data,
+                                        zone=current_user.time_zone)
     page, per_page = page_args()
     events = db.paginate(services.filtered_events(criteria), page=page, per_page=per_page, error_out=False)
     return render_template("audit/log.html", form=form, events=events)

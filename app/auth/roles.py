@@ -25,3 +25,4 @@ ROLE_LABELS = {
 EVERYONE = frozenset(Role)
 EDITORS = frozenset({Role.ADMIN, Role.CRISIS_TEAM})
 ADMINS = frozenset({Role.ADMIN})
+EXECUTIVES = frozenset({Role.EXECUTIVE})

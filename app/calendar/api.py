@@ -14,7 +14,6 @@ from app.calendar import services
 from app.calendar.forms import RegionForm
 from app.calendar.models import Region
 from app.forms_common import form_values
-from app.timeutil import today_in
 
 REGION_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "time_zone": {"type": "string"},
@@ -75,16 +74,18 @@ def delete_region(region_id: int):
 @bp.get("/calendar/quarter")
 @allow(EVERYONE)
 @api_doc("The fiscal quarter containing a date, with its close (BD0) and milestones per region",
-         response=QUARTER_SCHEMA, query={"date": "YYYY-MM-DD; default: today in UTC"}, tag="calendar")
+         response=QUARTER_SCHEMA, query={"date": "YYYY-MM-DD; default: today (the close region's date for the "
+                                                  "quarter, each region's own date for its business days left)"},
+         tag="calendar")
 def quarter():
     raw = request.args.get("date")
     try:
-        day = date.fromisoformat(raw) if raw else today_in("UTC")
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         raise ApiError(400, "Invalid date.", {"date": "Use YYYY-MM-DD."}) from None
     try:
-        quarter = services.quarter_for(day)
-        closes = services.quarter_overview(quarter, day)
+        quarter = services.quarter_for(day) if day else services.current_quarter()
+        closes = services.quarter_overview(quarter, on=day)
     except (ValueError, OverflowError):
         # A quarter or a milestone at the ends of the date range (years 1 and 9999) cannot be built.
         raise ApiError(400, "Date out of range.",

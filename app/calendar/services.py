@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 
 from flask import current_app
 from sqlalchemy import select
@@ -11,8 +11,10 @@ from app.auth.models import User
 from app.calendar.models import Region, business_calendar
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.timeutil import (FiscalQuarter, business_day_offset, close_day, fiscal_quarter_for, format_bd_offset,
-                          is_valid_zone, today_in)
+from app.calendar.close_region import CloseRegion
+from app.timeutil import (BusinessCalendar, FiscalQuarter, business_day_offset, close_day,
+                          date_in, fiscal_quarter_for, format_bd_offset, is_valid_zone, today_in,
+                          utcnow)
 
 # The milestones every readiness plan is built around (PRODUCT.md, quarter-close readiness).
 MILESTONE_OFFSETS = (-30, -20, -10, -5, 0, 10)
@@ -27,8 +29,43 @@ def quarter_for(day: date) -> FiscalQuarter:
     return fiscal_quarter_for(day, fiscal_start_month())
 
 
-def current_quarter(zone: str = "UTC") -> FiscalQuarter:
-    return quarter_for(today_in(zone))
+def close_region() -> CloseRegion:
+    """The close region: CLOSE_TIME_ZONE's dates and CLOSE_WINDOW_COUNTRY's business days (weekends only when unset).
+
+    The current quarter, BD0, the close window and the moment a quarter's readiness freezes are read here.
+    """
+    config = current_app.config
+    return CloseRegion(zone=config["CLOSE_TIME_ZONE"],
+                       calendar=business_calendar(config["CLOSE_WINDOW_COUNTRY"] or None, None),
+                       start_month=fiscal_start_month())
+
+
+def current_quarter() -> FiscalQuarter:
+    """The quarter the company is in now: by the close region's date."""
+    return close_region().quarter_at()
+
+
+# --- a person's own dates ------------------------------------------------------------------------------------------
+
+def person_zone(person: User | None) -> str:
+    """Where a person's dates are read: their region's zone, else their own zone, else the close region's."""
+    if person is not None and person.region is not None:
+        return person.region.time_zone
+    if person is not None:
+        return person.time_zone
+    return close_region().zone
+
+
+def person_calendar(person: User | None) -> BusinessCalendar:
+    """A person's business days: their region's (with its holidays), else the close region's."""
+    if person is not None and person.region is not None:
+        return person.region.calendar
+    return close_region().calendar
+
+
+def person_today(person: User | None) -> date:
+    """Today's date where the person works (their region's zone, else their own)."""
+    return today_in(person_zone(person))
 
 
 def list_regions() -> list[Region]:
@@ -123,6 +160,22 @@ def region_close(region: Region, quarter: FiscalQuarter, today: date) -> RegionC
     )
 
 
-def quarter_overview(quarter: FiscalQuarter, today: date) -> list[RegionClose]:
-    """The close of `quarter` seen from every region."""
-    return [region_close(region, quarter, today) for region in list_regions()]
+def region_today(region: Region, at: datetime | None = None) -> date:
+    """The region's own date at `at` (default now): business days left are counted from there."""
+    return date_in(utcnow() if at is None else at, region.time_zone)
+
+
+def quarter_overview(quarter: FiscalQuarter, at: datetime | None = None, *, on: date | None = None
+                     ) -> list[RegionClose]:
+    """The close of `quarter` seen from every region, each counting from its own date at `at` (default now), or
+    from the date `on` for all of them (a what-if).
+
+    The home page and the readiness page both call this, so they agree at every hour in every zone.
+    """
+    return [region_close(region, quarter, on or region_today(region, at)) for region in list_regions()]
+
+
+def own_close(person: User, quarter: FiscalQuarter, at: datetime | None = None) -> RegionClose | None:
+    """The close of `quarter` in the person's region, counted from the region's own date; None without one."""
+    region = person.region
+    return region_close(region, quarter, region_today(region, at)) if region is not None else None

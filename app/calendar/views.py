@@ -20,9 +20,10 @@ bp = Blueprint("calendar", __name__)
 @allow(EVERYONE)
 def quarter():
     today = today_in(current_user.time_zone)
+    current = services.current_quarter()
     year, number = request.args.get("fy", type=int), request.args.get("q", type=int)
     if year is None or number is None:
-        shown = services.quarter_for(today)
+        shown = current
     else:
         try:
             shown = fiscal_quarter(year, number, services.fiscal_start_month())
@@ -31,7 +32,7 @@ def quarter():
         except ValueError:
             abort(404)
     return render_template("calendar/quarter.html", quarter=shown, today=today,
-                           closes=services.quarter_overview(shown, today), current=services.quarter_for(today))
+                           closes=services.quarter_overview(shown), current=current)
 
 
 @bp.route("/regions")

@@ -22,7 +22,7 @@ from app.drtests.models import DrExercise, DrTemplate, ExerciseStep, Finding
 from app.drtests.results import figures
 from app.extensions import db
 from app.forms_common import form_values
-from app.timeutil import as_utc, utcnow
+from app.timeutil import utcnow
 from app.views_common import page_args
 
 TAG = "drtests"
@@ -169,7 +169,6 @@ def list_dr_exercises():
 def create_dr_exercise():
     values = form_values(load_form(ExerciseForm))
     template = templates.get_template(values.pop("template_id"))
-    values["scheduled_for"] = as_utc(values["scheduled_for"])
     return jsonify(exercise_json(exercises.schedule_exercise(template=template, **values))), 201
 
 
@@ -183,7 +182,6 @@ def update_dr_exercise(exercise_id: int):
                "fiscal_year": item.fiscal_year, "quarter": item.quarter, "owner_id": item.owner_id,
                "participant_ids": [p.user_id for p in item.participants]}
     values = form_values(load_form(ExerciseEditForm, obj=SimpleNamespace(**current), partial=True))
-    values["scheduled_for"] = as_utc(values["scheduled_for"])
     return jsonify(exercise_json(exercises.update_exercise(item, **values)))
 
 
@@ -244,13 +242,13 @@ def add_dr_step_evidence(exercise_id: int, step_id: int):
 
 @bp.post("/drtests/exercises/<int:exercise_id>/replication")
 @allow(EXECUTORS)
-@api_doc("Record the last replicated transaction time (UTC)", request=ReplicationForm, response=EXERCISE_SCHEMA,
+@api_doc("Record the last replicated transaction time (with its UTC offset)", request=ReplicationForm, response=EXERCISE_SCHEMA,
          tag=TAG)
 def record_dr_replication(exercise_id: int):
     exercise = exercises.get_exercise(exercise_id)
     form = load_form(ReplicationForm)
     exercises.record_replication(exercise, user=current_user, version=form.version.data,
-                                 last_replicated_at=as_utc(form.last_replicated_at.data))
+                                 last_replicated_at=form.last_replicated_at.data)
     return jsonify(exercise_json(exercise))
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.auth.models import User
+from app.calendar.services import person_today
 from app.drtests.continuity_models import ContinuityPlan, SimulationResult, SimulationTest, Site
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
@@ -79,7 +80,7 @@ def save_plan(plan: ContinuityPlan | None, *, name: str, owner_id: int | None = 
 def record_simulation(plan: ContinuityPlan, *, user: User, held_on: date, result: str, notes: str = ""
                       ) -> SimulationTest:
     """Record a simulation test of the plan; a test in the future is refused."""
-    if held_on > utcnow().date():
+    if held_on > person_today(user):  # the date as the person who held it writes it
         raise Invalid("A simulation test is recorded once it has been held.", field="held_on")
     test = SimulationTest(plan_id=plan.id, held_on=held_on, result=SimulationResult(result), notes=notes or "",
                           recorded_by_id=user.id)

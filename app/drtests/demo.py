@@ -3,15 +3,16 @@ exercise of it scheduled for the current quarter, ready to run from the first st
 their alternate sites."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from app.auth.services import find_user_by_email
+from app.calendar.services import close_region
 from app.drtests import continuity, exercises, templates
 from app.drtests.models import DrExercise, DrTemplate
 from app.extensions import db
-from app.timeutil import today_in
+from app.timeutil import wall_clock_to_utc
 
 DEMO_TEMPLATE = "ERP failover/failback"
 DEMO_OWNER = "crisis@acme.example"
@@ -106,7 +107,7 @@ def seed_demo_continuity() -> None:
             sites[name] = continuity.save_site(None, name=name, city=city, time_zone=zone, capacity=seats,
                                                operation_room=room)
     existing = {plan.name for plan in continuity.list_plans()}
-    today = today_in("UTC")
+    today = close_region().today()
     for name, owner_email, scope, teams, site_names, review_in, held_ago in DEMO_PLANS:
         if name in existing:
             continue
@@ -134,7 +135,8 @@ def seed_demo_drtests() -> DrTemplate:
     if db.session.scalar(select(DrExercise.id).where(DrExercise.template_id == template.id)) is None:
         owner = find_user_by_email(DEMO_OWNER)
         people = [p for p in (find_user_by_email(email) for email in DEMO_PARTICIPANTS) if p is not None]
-        when = datetime.combine(today_in("UTC") + timedelta(days=7), time(14), UTC)
+        region = close_region()
+        when = wall_clock_to_utc(region.today() + timedelta(days=7), time(14), region.zone)
         exercises.schedule_exercise(template=template, kind="full_failover", scheduled_for=when,
                                     owner_id=owner.id if owner else None, participant_ids=[p.id for p in people])
     seed_demo_continuity()

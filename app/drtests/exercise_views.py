@@ -20,7 +20,7 @@ from app.drtests.report import exercise_markdown, report_context
 from app.drtests.views import bp
 from app.errors import DomainError
 from app.forms_common import form_values
-from app.timeutil import as_utc, utcnow
+from app.timeutil import utcnow
 from app.views_common import apply_domain_error
 
 
@@ -40,7 +40,6 @@ def new_exercise():
         values = form_values(form)
         try:
             template = templates.get_template(values.pop("template_id"))
-            values["scheduled_for"] = as_utc(values["scheduled_for"])
             exercise = exercises.schedule_exercise(template=template, **values)
         except DomainError as error:
             apply_domain_error(form, error)
@@ -75,7 +74,6 @@ def edit_exercise(exercise_id: int):
     if form.validate_on_submit():
         values = form_values(form)
         try:
-            values["scheduled_for"] = as_utc(values["scheduled_for"])
             exercises.update_exercise(item, **values)
         except DomainError as error:
             if error.field == "version":  # the field is hidden: say it at the top
@@ -200,7 +198,7 @@ def record_replication(exercise_id: int):
         return _back(item.id)
     try:
         exercises.record_replication(item, user=current_user, version=form.version.data,
-                                     last_replicated_at=as_utc(form.last_replicated_at.data))
+                                     last_replicated_at=form.last_replicated_at.data)
     except DomainError as error:
         flash(error.message, "error")
     else:

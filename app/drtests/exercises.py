@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.models import User
 from app.auth.roles import EDITORS, Role
-from app.calendar.services import quarter_for
+from app.calendar.services import close_region
 from app.drtests.models import (DrExercise, DrTemplate, ExerciseKind, ExerciseParticipant, ExerciseStep, Result,
                                 StepState)
 from app.drtests.results import figures
@@ -42,11 +42,12 @@ def _people(ids: list[int] | None) -> list[User]:
 
 
 def _quarter_of(scheduled_for: datetime, fiscal_year: int | None, quarter: int | None):
-    """The quarter named, or else the one the date falls in."""
+    """The quarter named, or else the one the date falls in (the close region's date at that instant)."""
+    region = close_region()
     if fiscal_year is None or quarter is None:
-        return quarter_for(scheduled_for.date())
+        return region.quarter_at(scheduled_for)
     try:
-        return fiscal_quarter(fiscal_year, quarter, quarter_for(scheduled_for.date()).start_month)
+        return fiscal_quarter(fiscal_year, quarter, region.start_month)
     except ValueError as error:
         raise Invalid(str(error), field="quarter") from error
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.drtests.models import ExerciseKind, FindingStatus, Outcome, Phase, Severity
-from app.forms_common import optional_int
+from app.forms_common import InstantField, optional_int
 from app.vendors.forms import NONE_CHOICE, PeopleChoicesForm
 
 
@@ -66,9 +66,7 @@ class ExerciseForm(PeopleChoicesForm):
     name = StringField("Name", validators=[Optional(), Length(max=160)],
                        description="Left empty: the template's name and the quarter")
     kind = SelectField("Type", choices=KIND_CHOICES, validators=[DataRequired()])
-    scheduled_for = DateTimeLocalField("Scheduled for (UTC)", validators=[DataRequired()],
-                                       format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                                       description="YYYY-MM-DDTHH:MM, in UTC")
+    scheduled_for = InstantField("Scheduled for", validators=[InputRequired()])
     fiscal_year = IntegerField("Fiscal year", validators=[Optional(), NumberRange(2000, 2100)],
                                description="Left empty: the quarter the date falls in")
     quarter = IntegerField("Quarter", validators=[Optional(), NumberRange(1, 4)])
@@ -116,9 +114,8 @@ class NotesForm(FlaskForm):
 
 class ReplicationForm(FlaskForm):
     version = _version()
-    last_replicated_at = DateTimeLocalField("Last replicated transaction (UTC)", validators=[DataRequired()],
-                                            format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                                            description="Time of the last transaction the standby held at failover")
+    last_replicated_at = InstantField("Last replicated transaction", validators=[InputRequired()],
+                                      description="Time of the last transaction the standby held at failover")
 
 
 class EvidenceForm(FlaskForm):

@@ -16,11 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from app.alerting.notices import queue_notice
 from app.auth.models import User
 from app.auth.roles import EDITORS
-from app.calendar.models import business_calendar
-from app.calendar.services import quarter_for
+from app.calendar.services import close_region, person_zone
 from app.drtests.models import DrExercise, DrNotice, QuarterFlag
 from app.extensions import db
-from app.timeutil import FiscalQuarter, business_day_offset, close_day, today_in, utcnow
+from app.timeutil import FiscalQuarter, close_day, format_in_zone, utcnow
 from app.vendors.scheduled import reminder_method
 
 log = logging.getLogger("quarterdeck.drtests")
@@ -79,7 +78,8 @@ def remind_participants() -> dict[str, int]:
                 continue
             outcome = _notify(person, kind=REMINDER, key=key, exercise=exercise.name,
                               kind_label=exercise.kind.value.replace("_", " "), quarter_label=exercise.quarter_label,
-                              starts=exercise.scheduled_for.strftime("%Y-%m-%d %H:%M UTC"),
+                              starts=format_in_zone(exercise.scheduled_for, person_zone(person),
+                                                    "%Y-%m-%d %H:%M (%Z)", plain=True),
                               url=f"{base}/drtests/exercises/{exercise.id}")
             summary[outcome or "already"] += 1
     return summary
@@ -91,12 +91,13 @@ def quarter_key(quarter: FiscalQuarter) -> str:
 
 def flag_quarter_without_exercise() -> dict[str, int]:
     """From BD-30 to the close, flag the current quarter once if no exercise is scheduled for it, and tell the
-    crisis team and admins. Business days count on a weekends-only calendar in UTC."""
+    crisis team and admins. BD-30 and BD0 are the close region's (its dates, its public holidays)."""
     summary = {"flagged": 0, "queued": 0, "no_method": 0}
-    today = today_in("UTC")
-    quarter = quarter_for(today)
-    calendar = business_calendar(None, None)
-    bd30 = business_day_offset(quarter, FLAG_OFFSET, calendar)
+    region = close_region()
+    today = region.today()
+    quarter = region.quarter_at()
+    calendar = region.calendar
+    bd30 = region.business_day(quarter, FLAG_OFFSET)
     if not bd30 <= today <= quarter.last_day:
         return summary
     scheduled = db.session.scalar(select(DrExercise.id).where(DrExercise.fiscal_year == quarter.fiscal_year,

@@ -25,7 +25,8 @@ from app.incidents.models import Incident, IncidentAlert
 from app.incidents.notify import fit_sms, short_url
 from app.incidents.paging import on_alert_changed
 from app.incidents.queries import badges_for_alerts
-from app.incidents.readiness_track import TRACK, assess, executive_section
+from app.incidents.readiness_track import TRACK, assess, executive_section, incidents_to_chase
+from app.readiness.chase import register_chase_source
 from app.readiness.providers import register_section, register_track
 from app.runbooks.models import RunbookRun, RunOutcome
 from app.runbooks.runs import add_run_listener
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     register_alert_listener(app, on_alert_changed)
     register_track(app, TRACK, assess)
     register_section(app, executive_section)
+    register_chase_source(app, "incidents", "Incident reviews and follow-ups", incidents_to_chase, order=70)
     add_run_listener(runbook_run_to_timeline)
     app.jinja_env.globals["declare_incident_url"] = declare_incident_url
 

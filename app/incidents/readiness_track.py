@@ -17,7 +17,7 @@ from app.incidents.models import Incident
 from app.incidents.queries import last_updates, open_incidents
 from app.incidents.updates import overdue_minutes
 from app.oncall.close_mode import window_containing
-from app.readiness.tracks.base import Context, Finding, Gate, TrackResult, not_tracked, scored
+from app.readiness.tracks.base import ChaseItem, Context, Finding, Gate, TrackResult, not_tracked, scored
 from app.timeutil import utcnow
 
 TRACK = "incidents"
@@ -74,3 +74,20 @@ def executive_section(readiness) -> str:
                            now=now, figures=metrics.figures(readiness.quarter if readiness is not None
                                                             else quarter_for(now.date())),
                            minutes=metrics.minutes)
+
+
+def incidents_to_chase(ctx: Context) -> list[ChaseItem]:
+    """For "what to chase": overdue post-incident reviews (their commander) and open follow-ups (their owner)."""
+    scope = None if ctx.is_current else metrics.incidents_in(ctx.quarter)
+    items = [ChaseItem(f"Post-incident review of INC-{review.incident_id} (overdue since {review.due_on:%d %b})",
+                       _name(db.session.get(Incident, review.incident_id).commander), url_for("incident_reviews.review_page",
+                                                                 incident_id=review.incident_id),
+                       due_on=review.due_on, urgent=True)
+             for review in metrics.overdue_reviews(scope)]
+    items += [ChaseItem(f"Incident follow-up: {follow_up.title}", _name(follow_up.owner), _follow_up_url(follow_up))
+              for follow_up in metrics.open_follow_ups(scope)]
+    return items
+
+
+def _name(person) -> str:
+    return person.name if person is not None else "No owner"

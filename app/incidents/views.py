@@ -22,9 +22,8 @@ from app.incidents.models import Incident
 from app.incidents.review_models import Review
 from app.incidents.severities import list_severities
 from app.incidents.timeline import storable_id, timeline_query
-from app.oncall.rotation import resolve_local
 from app.readiness.checklist import parse_quarter
-from app.timeutil import utcnow
+from app.timeutil import utcnow, wall_clock_to_utc
 from app.views_common import apply_domain_error, page_args
 
 bp = Blueprint("incidents", __name__)
@@ -35,7 +34,7 @@ def viewer_instant(value: datetime | None) -> datetime | None:
     """A time typed on a page: without an offset it is the viewer's wall-clock time (the on-call DST rule)."""
     if value is None or value.tzinfo is not None:
         return value
-    return resolve_local(value, current_user.time_zone)
+    return wall_clock_to_utc(value.date(), value.time(), current_user.time_zone)
 
 
 def _quarter_arg():

@@ -1,8 +1,8 @@
 """Close mode and the policy snapshot an alert escalates from.
 
-The quarter-close window runs from 00:00 UTC on business day BD(CLOSE_WINDOW_START_BD) of a fiscal quarter
-to the end (24:00 UTC) of BD(CLOSE_WINDOW_END_BD). Days are whole UTC days on purpose: the window is one
-company-wide period, not a different one per viewer's zone. Business days skip weekends and, when
+The quarter-close window runs from the start of business day BD(CLOSE_WINDOW_START_BD) of a fiscal quarter to the
+end of BD(CLOSE_WINDOW_END_BD), in local days of the close region (CLOSE_TIME_ZONE: midnight there, whatever the
+viewer's zone; UTC when unset), so it is one company-wide period. Business days skip weekends and, when
 CLOSE_WINDOW_COUNTRY is set, that country's public holidays.
 
 A policy with close mode on, asked for its steps at an instant inside a window, caps every delay at its
@@ -12,65 +12,60 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 
-from app.calendar.models import business_calendar
-from app.calendar.services import quarter_for
+from app.calendar.services import close_region
 from app.oncall.models import EscalationPolicy, EscalationTarget
-from app.timeutil import UTC, BusinessCalendar, FiscalQuarter, as_utc, business_day_offset, utcnow
+from app.calendar.close_region import CloseRegion
+from app.timeutil import FiscalQuarter, as_utc, date_in, utcnow
 
 SNAPSHOT_VERSION = 1
-_ONE_DAY = timedelta(days=1)
-
-
-def _calendar() -> BusinessCalendar:
-    return business_calendar(current_app.config["CLOSE_WINDOW_COUNTRY"] or None, None)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class CloseWindow:
     quarter: FiscalQuarter
-    start: datetime  # 00:00 UTC of the first business day
-    end: datetime  # exclusive: 00:00 UTC of the day after the last business day
+    start: datetime  # the start of the first business day in the close region
+    end: datetime  # exclusive: the start of the day after the last business day there
+    zone: str  # the close region's zone, whose dates the window's days are
 
     @property
     def first_day(self) -> date:
-        return self.start.date()
+        return date_in(self.start, self.zone)
 
     @property
     def last_day(self) -> date:
-        return (self.end - _ONE_DAY).date()
+        return date_in(self.end, self.zone) - timedelta(days=1)
 
     def contains(self, at: datetime) -> bool:
         return self.start <= as_utc(at) < self.end
 
 
+def _offsets() -> tuple[int, int]:
+    config = current_app.config
+    return int(config["CLOSE_WINDOW_START_BD"]), int(config["CLOSE_WINDOW_END_BD"])
+
+
 def close_window(quarter: FiscalQuarter) -> tuple[datetime, datetime]:
-    """(start, end) in UTC of `quarter`'s close window; `end` is exclusive (midnight after the last day)."""
-    config, calendar = current_app.config, _calendar()
-    first = business_day_offset(quarter, int(config["CLOSE_WINDOW_START_BD"]), calendar)
-    last = business_day_offset(quarter, int(config["CLOSE_WINDOW_END_BD"]), calendar)
-    return _midnight(first), _midnight(last + _ONE_DAY)
+    """(start, end) in UTC of `quarter`'s close window; `end` is exclusive (when the day after the last begins)."""
+    return close_region().span(quarter, *_offsets())
 
 
-def _window(quarter: FiscalQuarter) -> CloseWindow:
-    return CloseWindow(quarter, *close_window(quarter))
+def _window(region: CloseRegion, quarter: FiscalQuarter) -> CloseWindow:
+    return CloseWindow(quarter, *region.span(quarter, *_offsets()), region.zone)
 
 
 def window_containing(at: datetime) -> CloseWindow | None:
     """The close window `at` falls in, or None. ValueError at the ends of the calendar (years 1 and 9999)."""
-    quarter = quarter_for(as_utc(at).date())
+    region = close_region()
+    quarter = region.quarter_at(as_utc(at))
     # BD+3 of a quarter lies in the next one, so the previous quarter's window can cover `at`; the next
     # quarter's is checked too so that any configured offsets (even a window starting after BD0) work.
     for candidate in (quarter.previous(), quarter, quarter.next()):
-        window = _window(candidate)
+        window = _window(region, candidate)
         if window.contains(at):
             return window
     return None
@@ -86,9 +81,10 @@ def current_close_window() -> tuple[CloseWindow, bool]:
     window = window_containing(now)
     if window is not None:
         return window, True
-    quarter = quarter_for(now.date())
+    region = close_region()
+    quarter = region.quarter_at(now)
     for candidate in (quarter, quarter.next()):
-        window = _window(candidate)
+        window = _window(region, candidate)
         if window.start > now:
             return window, False
     raise AssertionError("a quarter's close window always lies ahead within two quarters")  # pragma: no cover

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,9 +18,9 @@ from app.errors import Invalid
 from app.extensions import db
 from app.oncall.models import Rotation, Schedule, ScheduleLayer
 from app.oncall.rotation import (LayerSpec, OverrideSpec, RotationSpec, ScheduleSpec, local_of, on_call,
-                                 resolve_local, timeline)
+                                 timeline)
 from app.oncall.services import users_without_verified_phone
-from app.timeutil import as_utc, utcnow
+from app.timeutil import as_utc, start_of_day, utcnow
 
 # Everything schedule_spec reads, in four SELECTs whatever the number of layers, rotations and people.
 FULL_SCHEDULE = (
@@ -177,8 +177,8 @@ def timeline_days(shown: Timeline, zone: str) -> list[TimelineDay]:
     last = local_of(shown.end - timedelta(microseconds=1), zone).date()
     days = []
     while day <= last:
-        opens = resolve_local(datetime.combine(day, time()), zone)
-        closes = resolve_local(datetime.combine(day + timedelta(days=1), time()), zone)
+        opens = start_of_day(day, zone)
+        closes = start_of_day(day + timedelta(days=1), zone)
         rows = [DayRow(max(segment.start, opens).astimezone(tz), min(segment.end, closes).astimezone(tz),
                        segment.users, segment.end >= closes)
                 for segment in shown.segments if segment.start < closes and segment.end > opens]

@@ -12,7 +12,7 @@ from app.api import bp
 from app.api.openapi import api_doc
 from app.api.support import ApiError, json_body, load_form
 from app.auth.roles import ADMINS, EDITORS, EVERYONE
-from app.forms_common import form_values
+from app.forms_common import NAIVE_REFUSED, form_values
 from app.oncall import policies
 from app.oncall.close_mode import EffectiveStep, StepTarget
 from app.oncall.models import EscalationPolicy, EscalationTarget
@@ -91,7 +91,7 @@ def _parse_at(raw: str | None) -> datetime:
         raise ApiError(400, "Invalid instant.", {"at": "Use ISO 8601 with a time zone, e.g. 2027-01-26T09:00:00Z."}) \
             from None
     if at.tzinfo is None:
-        raise ApiError(400, "Invalid instant.", {"at": "Add a time zone (Z or +hh:mm): a bare time is ambiguous."})
+        raise ApiError(422, "Invalid instant.", {"at": NAIVE_REFUSED})
     return as_utc(at)
 
 

@@ -20,7 +20,7 @@ from app.oncall.models import OncallNotice, Schedule
 from app.oncall.rotation import ScheduleSpec, shifts_of, timeline
 from app.oncall.services import notification_plan
 from app.providers import provided
-from app.timeutil import to_zone, utcnow
+from app.timeutil import format_in_zone, utcnow
 
 log = logging.getLogger("quarterdeck.reminders")
 
@@ -39,8 +39,9 @@ def notice_key(schedule: Schedule, start: datetime) -> str:
 
 
 def _local(at: datetime, zone: str) -> str:
-    # The zone's name rather than its abbreviation: "PST" is Pacific in Los Angeles and Philippine in Manila.
-    return f"{to_zone(at, zone).strftime(TIME_FORMAT)} {zone}"
+    # Offset and place rather than an abbreviation: "PST" is Pacific in Los Angeles and Philippine in Manila.
+    # Plain ASCII: the text goes out by SMS too.
+    return format_in_zone(at, zone, f"{TIME_FORMAT} (%Z)", plain=True)
 
 
 def _already(user_id: int, kind: str, key: str) -> bool:

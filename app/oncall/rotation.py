@@ -5,7 +5,8 @@ The rules, in words:
   wall-clock time in its own zone (daily, weekly). Member k (0-based) holds shift k; the list wraps.
 - DST: a wall-clock hand-off that does not exist (spring forward) happens at the first valid instant
   after it, which is the moment the clocks jump; one that happens twice (fall back) happens at the first
-  occurrence. `resolve_local()` is the one place that applies this rule, for hand-offs and for layer windows.
+  occurrence. `timeutil.wall_clock_to_utc()` is the one place that applies this rule, for hand-offs, layer
+  windows and every other wall-clock time in the project.
 - A schedule is an ordered list of layers (rotation + days of week + a time-of-day window in a zone). At
   any instant the first layer whose window covers it decides who is on call ("follow the sun": put the
   regional layers first and an all-day after-hours layer last).
@@ -20,32 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.timeutil import UTC
+from app.timeutil import wall_clock_to_utc
 
 HOURLY, DAILY, WEEKLY, CUSTOM = "hourly", "daily", "weekly", "custom"
 WALL_CLOCK_KINDS = {DAILY, WEEKLY}
 
 
-def resolve_local(local: datetime, zone: str) -> datetime:
-    """The UTC instant of a naive wall-clock time in `zone`, by the DST rule above."""
-    tz = ZoneInfo(zone)
-    first = local.replace(tzinfo=tz, fold=0)
-    as_utc = first.astimezone(UTC)
-    if as_utc.astimezone(tz).replace(tzinfo=None) == local:
-        return as_utc  # exists (fold=0 is the first occurrence when it exists twice)
-    # In a gap: fold=1 reads it with the offset after the change (an instant before the jump) and fold=0
-    # with the offset before it (an instant after). The jump lies between; find its exact second.
-    low = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    high = as_utc
-    while (high - low) > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(tz).replace(tzinfo=None) > local:
-            high = middle
-        else:
-            low = middle
-    # Zone changes happen on whole seconds: the whole second inside (low, high] is the jump.
-    whole = high.replace(microsecond=0)
-    return whole if whole > low else high
+def instant_of(local: datetime, zone: str) -> datetime:
+    """The UTC instant of a naive wall-clock date and time in `zone`, by the DST rule above."""
+    return wall_clock_to_utc(local.date(), local.time(), zone)
 
 
 def local_of(at: datetime, zone: str) -> datetime:
@@ -71,8 +55,8 @@ class RotationSpec:
     def handoff(self, k: int) -> datetime:
         """The instant shift k starts."""
         if self.kind in WALL_CLOCK_KINDS:
-            return resolve_local(self.start_local + k * self.step, self.zone)
-        return resolve_local(self.start_local, self.zone) + k * self.step
+            return instant_of(self.start_local + k * self.step, self.zone)
+        return instant_of(self.start_local, self.zone) + k * self.step
 
     def shift_index(self, at: datetime) -> int | None:
         """The shift running at `at`, or None before the rotation starts."""
@@ -121,9 +105,9 @@ class LayerSpec:
         """The UTC window that opens on local `day`, if the layer works that weekday."""
         if day.weekday() not in self.days:
             return None
-        opens = resolve_local(datetime.combine(day, self.start), self.zone)
+        opens = wall_clock_to_utc(day, self.start, self.zone)
         closes_day = day if self.end > self.start else day + timedelta(days=1)
-        closes = resolve_local(datetime.combine(closes_day, self.end), self.zone)
+        closes = wall_clock_to_utc(closes_day, self.end, self.zone)
         return opens, closes
 
     def covers(self, at: datetime) -> bool:

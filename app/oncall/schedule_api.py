@@ -1,7 +1,7 @@
 """API: schedules, their layers and overrides, who is on call, and the timeline.
 
-Instants are ISO 8601. A query instant or override time without an offset is taken as UTC (write a "Z" or
-an offset, with "+" sent as %2B in a query string).
+Instants are ISO 8601 with their UTC offset ("Z" or "+01:00", with "+" sent as %2B in a query string); a query
+instant or override time without one is refused with a 422 naming it.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from app.api import bp
 from app.api.openapi import api_doc
 from app.api.support import ApiError, load_form
 from app.auth.roles import EDITORS, EVERYONE
-from app.forms_common import form_values
+from app.forms_common import NAIVE_REFUSED, form_values
 from app.oncall import coverage
 from app.oncall import schedules as services
 from app.oncall.models import Schedule, ScheduleLayer, ScheduleOverride
@@ -85,10 +85,12 @@ def _instant_arg(name: str) -> datetime:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise ApiError(400, f"Invalid {name}.", {name: "Use ISO 8601, e.g. 2026-11-23T15:00:00Z."}) from None
+    if value.tzinfo is None:
+        raise ApiError(422, f"Invalid {name}.", {name: NAIVE_REFUSED})
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ApiError(400, f"Invalid {name}.",
                        {name: f"Use a time between {FIRST_YEAR} and {LAST_YEAR}."})
-    return as_utc(value)  # naive means UTC
+    return as_utc(value)
 
 
 @bp.get("/schedules")
@@ -173,12 +175,12 @@ def list_schedule_overrides(schedule_id: int):
 
 @bp.post("/schedules/<int:schedule_id>/overrides")
 @allow(EDITORS)
-@api_doc("Add an override (times without an offset are UTC; at most 90 days; replaces_user_id empty = everyone)",
+@api_doc("Add an override (times with a UTC offset; at most 90 days; replaces_user_id empty = everyone)",
          request=OverrideForm, response=OVERRIDE_SCHEMA, status=201, tag="schedules")
 def add_schedule_override(schedule_id: int):
     schedule = services.get_schedule(schedule_id)
     form = load_form(OverrideForm)
-    return jsonify(override_json(services.create_override(schedule, zone="UTC", **form_values(form)))), 201
+    return jsonify(override_json(services.create_override(schedule, **form_values(form)))), 201
 
 
 @bp.delete("/overrides/<int:override_id>")
@@ -192,7 +194,8 @@ def delete_schedule_override(override_id: int):
 @bp.get("/schedules/<int:schedule_id>/oncall")
 @allow(EVERYONE)
 @api_doc("Who is on call at an instant, in order (empty during a gap)", response=ONCALL_SCHEMA,
-         query={"at": "ISO 8601 instant; default now; without an offset it is UTC"}, tag="schedules")
+         query={"at": "ISO 8601 instant with its UTC offset; default now; without an offset: 422"},
+         tag="schedules")
 def schedule_oncall(schedule_id: int):
     schedule = services.get_schedule(schedule_id)
     at = _instant_arg("at")
@@ -205,7 +208,7 @@ def schedule_oncall(schedule_id: int):
 @allow(EVERYONE)
 @api_doc("Who is on call from start for a number of days: segments, gaps, region holidays, who cannot be phoned",
          response=TIMELINE_SCHEMA, tag="schedules",
-         query={"start": "ISO 8601 instant; default now; without an offset it is UTC",
+         query={"start": "ISO 8601 instant with its UTC offset; default now; without an offset: 422",
                 "days": f"1 to {coverage.MAX_TIMELINE_DAYS}; default 14"})
 def schedule_timeline(schedule_id: int):
     schedule = services.get_schedule(schedule_id)

@@ -1,7 +1,6 @@
 """Forms for rotations, schedules, layers and overrides; the API validates JSON with the same classes."""
 from __future__ import annotations
 
-from datetime import datetime
 from types import SimpleNamespace
 
 from flask_wtf import FlaskForm
@@ -14,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import User
 from app.extensions import db
-from app.forms_common import optional_int, zone_field
+from app.forms_common import InstantField, optional_int, zone_field
 from app.oncall.models import OverrideMode, Rotation
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -22,24 +21,6 @@ DAY_CHOICES = [SelectChoice(number, name) for number, name in enumerate(DAY_NAME
 HANDOFF_CHOICES = [SelectChoice("hourly", "Every N hours"), SelectChoice("daily", "Every N days"),
                    SelectChoice("weekly", "Every N weeks"), SelectChoice("custom", "Custom: every N hours")]
 MODE_CHOICES = [SelectChoice(OverrideMode.REPLACE.value, "Replace"), SelectChoice(OverrideMode.ADD.value, "Add")]
-
-
-class InstantField(StringField):
-    """A date and time: ISO 8601 with an offset, or without one (the service reads it in a given zone)."""
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist and valuelist[0] else ""
-        self.data = None
-        if raw:
-            try:
-                self.data = datetime.fromisoformat(raw)
-            except ValueError:
-                raise ValueError("Use a date and time such as 2026-11-23T15:00.") from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return self.data.strftime("%Y-%m-%dT%H:%M") if isinstance(self.data, datetime) else ""
 
 
 def _active_people() -> list[SelectChoice]:
@@ -114,9 +95,8 @@ class OverrideForm(FlaskForm):
                        description="replace: instead of someone; add: beside whoever is on call")
     replaces_user_id = SelectField("Instead of", coerce=optional_int, validate_choice=False,
                                    description="with replace: the person covered for; empty = everyone")
-    start_at = InstantField("From", validators=[InputRequired()], render_kw={"type": "datetime-local"},
-                            description="ISO 8601; without an offset: UTC (API) or your time zone (page)")
-    end_at = InstantField("Until", validators=[InputRequired()], render_kw={"type": "datetime-local"})
+    start_at = InstantField("From", validators=[InputRequired()])
+    end_at = InstantField("Until", validators=[InputRequired()])
     reason = StringField("Reason", validators=[Optional(), Length(max=200)], description="e.g. PTO, swap")
 
     def __init__(self, *args, **kwargs):

@@ -4,7 +4,7 @@ Rotation pages add their routes to the same blueprint (app/oncall/rotation_views
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,9 +15,8 @@ from app.errors import DomainError
 from app.forms_common import form_values
 from app.oncall import coverage, feeds
 from app.oncall import schedules as services
-from app.oncall.rotation import resolve_local
 from app.oncall.schedule_forms import LayerForm, MoveForm, OverrideForm, ScheduleForm, days_label
-from app.timeutil import is_valid_zone, to_zone, today_in, utcnow
+from app.timeutil import is_valid_zone, start_of_day, to_zone, today_in, utcnow
 from app.views_common import apply_domain_error
 
 bp = Blueprint("schedules", __name__)
@@ -62,8 +61,8 @@ def _render_schedule(schedule, override_form: OverrideForm, status: int = 200):
     now = utcnow()
     # Whole local days, midnight to midnight in the zone shown (a DST day has 23 or 25 hours).
     today = today_in(zone)
-    start = resolve_local(datetime.combine(today, time()), zone)
-    end = resolve_local(datetime.combine(today + timedelta(days=TIMELINE_DAYS), time()), zone)
+    start = start_of_day(today, zone)
+    end = start_of_day(today + timedelta(days=TIMELINE_DAYS), zone)
     shown = coverage.schedule_timeline(schedule, start, TIMELINE_DAYS, end=end)
     return render_template(
         "oncall/schedule.html", schedule=schedule, zone=zone, now=now, timeline=shown,
@@ -86,7 +85,7 @@ def add_override(schedule_id: int):
     form = OverrideForm()
     if form.validate_on_submit():
         try:
-            services.create_override(schedule, zone=current_user.time_zone, **form_values(form))
+            services.create_override(schedule, **form_values(form))
         except DomainError as error:
             apply_domain_error(form, error)
         else:

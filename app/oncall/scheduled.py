@@ -9,12 +9,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.alerting.notices import queue_notice
 from app.auth.models import User
-from app.calendar.models import business_calendar
-from app.calendar.services import quarter_for
+from app.calendar.services import person_calendar, person_today, quarter_for
 from app.extensions import db
 from app.oncall import services
 from app.oncall.models import ContactKind, ContactMethod, OncallNotice
-from app.timeutil import FiscalQuarter, business_day_offset, close_day, today_in
+from app.timeutil import FiscalQuarter, business_day_offset, close_day
 
 log = logging.getLogger("quarterdeck.oncall")
 
@@ -40,16 +39,14 @@ def remind_unconfirmed_contacts() -> dict[str, int]:
     """From BD-N to the close of the quarter (in each person's region), remind each unconfirmed active person once.
 
     The window, not the single BD-N day, is checked, so a scheduler that was down on BD-N still reminds
-    later. Regionless people count business days on a weekends-only calendar in their own time zone.
+    later. Regionless people count the close region's business days (its holidays too) on their own dates.
     Each reminder commits with its OncallNotice, whose unique key makes a second scheduler skip it.
     """
     days_before = int(current_app.config["CONTACT_REMINDER_BUSINESS_DAYS"])
     summary = {"sent": 0, "skipped_no_method": 0, "already": 0}
     people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
     for person in people:
-        region = person.region
-        calendar = region.calendar if region else business_calendar(None, None)
-        today = today_in(region.time_zone if region else person.time_zone)
+        calendar, today = person_calendar(person), person_today(person)
         quarter = quarter_for(today)
         if not business_day_offset(quarter, -days_before, calendar) <= today <= quarter.last_day:
             continue

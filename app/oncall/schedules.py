@@ -18,7 +18,6 @@ from app.oncall.coverage import (FULL_SCHEDULE, Timeline, load_schedule, schedul
                                  schedule_timeline, who_is_on_call)
 from app.oncall.models import (EscalationPolicy, EscalationStep, EscalationTarget, OverrideMode, Rotation, Schedule,
                                ScheduleLayer, ScheduleOverride)
-from app.oncall.rotation import resolve_local
 from app.oncall.schedule_rules import check_year, check_zone, clean_name, commit, moved, people, reposition
 from app.timeutil import UTC, as_utc, utcnow
 
@@ -148,19 +147,21 @@ def remove_layer(schedule: Schedule, layer: ScheduleLayer) -> None:
 
 
 
-def _instant(value: datetime | None, zone: str, field: str) -> datetime:
-    """An aware UTC instant; a naive value is a wall-clock time in `zone`, read by the DST rule."""
+def _instant(value: datetime | None, field: str) -> datetime:
+    """An aware UTC instant; a naive value is refused (its form or API decided the zone before it came here)."""
     if value is None:
         raise Invalid("Give a date and time.", field)
+    if value.tzinfo is None:
+        raise Invalid("Give the time with its UTC offset.", field)
     check_year(value.date(), field)
-    return resolve_local(value, zone) if value.tzinfo is None else as_utc(value)
+    return as_utc(value)
 
 
 def create_override(schedule: Schedule, *, user_id: int, mode: str, start_at: datetime | None,
-                    end_at: datetime | None, replaces_user_id: int | None = None, reason: str = "",
-                    zone: str = "UTC") -> ScheduleOverride:
-    """Add an override; naive times are read in `zone`. Refuse a reversed, over-long or finished range."""
-    start, end = _instant(start_at, zone, "start_at"), _instant(end_at, zone, "end_at")
+                    end_at: datetime | None, replaces_user_id: int | None = None,
+                    reason: str = "") -> ScheduleOverride:
+    """Add an override between two aware instants. Refuse a reversed, over-long or finished range."""
+    start, end = _instant(start_at, "start_at"), _instant(end_at, "end_at")
     if end <= start:
         raise Invalid("The end must be after the start.", "end_at")
     if end - start > MAX_OVERRIDE:

@@ -17,12 +17,12 @@ from app.alerting.models import OutboundMessage
 from app.alerting.notices import URGENT, queue_notice
 from app.auth.models import User
 from app.auth.roles import EDITORS
-from app.calendar.services import quarter_for
+from app.calendar.services import person_today, quarter_for
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.oncall.addresses import normalise_email, normalise_phone
 from app.oncall.models import ContactConfirmation, ContactKind, ContactMethod, NotificationRule
-from app.timeutil import FiscalQuarter, today_in, utcnow
+from app.timeutil import FiscalQuarter, utcnow
 
 # One code a minute per method: enough for "it did not arrive", too slow to flood a phone.
 RESEND_INTERVAL = timedelta(seconds=60)
@@ -248,8 +248,8 @@ def delete_rule(actor: User, rule: NotificationRule) -> None:
 # --- quarterly confirmation --------------------------------------------------------------------------------
 
 def quarter_of(person: User) -> FiscalQuarter:
-    """The fiscal quarter the person is in now, by the date in their own time zone."""
-    return quarter_for(today_in(person.time_zone))
+    """The fiscal quarter the person is in now, by the date where they work (their region's zone, else their own)."""
+    return quarter_for(person_today(person))
 
 
 def confirmation_for(person: User, quarter: FiscalQuarter) -> ContactConfirmation | None:

@@ -13,16 +13,15 @@ from app.api import bp
 from app.api.openapi import api_doc
 from app.api.support import load_form
 from app.auth.roles import EDITORS, EVERYONE
-from app.calendar.services import fiscal_start_month, quarter_for
+from app.calendar.services import current_quarter, fiscal_start_month
 from app.errors import Forbidden
 from app.forms_common import form_values
 from app.readiness import checklist, lessons
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm
 from app.readiness.models import TRACK_LABELS, ChecklistItem, Lesson, Track
-from app.readiness.score import compute_readiness, weights
-from app.readiness.snapshots import quarter_trend
+from app.readiness.score import weights
+from app.readiness.snapshots import quarter_trend, readiness_of
 from app.readiness.tracks.checklist import quarter_code
-from app.timeutil import utcnow
 
 _QUARTER = {"quarter": "fiscal quarter such as FY27-Q4; default: the current one"}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -38,6 +37,10 @@ READINESS_SCHEMA = {"type": "object", "properties": {
     "quarter": {"type": "string"}, "close_day": {"type": "string", "format": "date"},
     "days_left": {"type": "integer"}, "score": _NULLABLE_INT, "colour": {"type": "string"},
     "score_colour": {"type": "string", "description": "the colour of the score before the hard gates"},
+    "frozen": {"type": ["object", "null"], "description": "a closed quarter: as frozen at the end of its BD0 in the "
+               "close region (not recomputed); null while the quarter is open", "properties": {
+                   "as_of": {"type": "string", "format": "date-time"},
+                   "taken_at": {"type": "string", "format": "date-time"}}},
     "gates": {"type": "array", "items": {"type": "object", "properties": {
         "cap": {"type": "string"}, "text": {"type": "string"}, "url": {"type": ["string", "null"]}}}},
     "tracks": {"type": "array", "items": TRACK_SCHEMA},
@@ -65,14 +68,14 @@ def _iso(value) -> str | None:
 
 
 def _quarter():
-    return checklist.parse_quarter(request.args.get("quarter"), fiscal_start_month()) or quarter_for(utcnow().date())
+    return checklist.parse_quarter(request.args.get("quarter"), fiscal_start_month()) or current_quarter()
 
 
 def item_json(item: ChecklistItem) -> dict:
     return {"id": item.id, "quarter": f"FY{item.fiscal_year % 100:02d}-Q{item.quarter}", "title": item.title,
             "track": item.track, "owner_id": item.owner_id, "owner_role": item.owner_role, "region_id": item.region_id,
             "bd_offset": item.bd_offset, "due_on": item.due_on.isoformat(), "evidence_required": item.evidence_required,
-            "status": item.status, "overdue": item.item_status.is_open and item.due_on < utcnow().date(),
+            "status": item.status, "overdue": checklist.is_overdue(item),
             "done_by_id": item.done_by_id, "done_at": _iso(item.done_at), "evidence": item.evidence,
             "na_reason": item.na_reason, "lesson_id": item.lesson_id, "reminder_outcome": item.reminder_outcome}
 
@@ -89,7 +92,7 @@ def lesson_json(lesson: Lesson) -> dict:
 @api_doc("Quarter-close readiness: overall score and colour, hard gates, every track with its reasons, trend",
          query=_QUARTER, response=READINESS_SCHEMA, tag="readiness")
 def get_readiness():
-    readiness = compute_readiness(quarter=_quarter())
+    readiness = readiness_of(_quarter())
     trend = quarter_trend(readiness.quarter, readiness)
     weight_of = weights()
     ctx = readiness.context
@@ -97,6 +100,8 @@ def get_readiness():
         "quarter": quarter_code(readiness.quarter), "close_day": ctx.close_day.isoformat(),
         "days_left": max((ctx.close_day - ctx.today).days, 0), "score": readiness.score, "colour": readiness.colour,
         "score_colour": readiness.score_colour,
+        "frozen": {"as_of": readiness.frozen.as_of.isoformat(), "taken_at": readiness.frozen.taken_at.isoformat()}
+        if readiness.frozen else None,
         "gates": [{"cap": gate.cap, "text": gate.text, "url": gate.url} for gate in readiness.gates],
         "tracks": [{"track": result.track, "label": TRACK_LABELS[Track(result.track)],
                     "weight": weight_of[result.track],

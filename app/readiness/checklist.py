@@ -1,28 +1,45 @@
 """The readiness template and each quarter's checklist: instantiation, due dates, item progress."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.auth.roles import EDITORS
-from app.calendar.models import Region, business_calendar
+from app.calendar.models import Region
+from app.calendar.services import person_calendar, person_zone
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.readiness.models import (TRACK_VALUES, ChecklistItem, ChecklistTemplateItem, ItemStatus, Lesson,
                                   ReadinessQuarter)
-from app.timeutil import FiscalQuarter, business_day_offset, fiscal_quarter, utcnow
+from app.timeutil import FiscalQuarter, business_day_offset, date_in, fiscal_quarter, utcnow
 
 
 # --- due dates --------------------------------------------------------------------------------------------
 
 def due_date(quarter: FiscalQuarter, offset: int, *, region: Region | None, owner: User | None) -> date:
-    """BD<offset> of `quarter` in the item's region, else its owner's region, else on a weekends-only calendar."""
-    where = region or (owner.region if owner is not None else None)
-    calendar = where.calendar if where is not None else business_calendar(None, None)
+    """BD<offset> of `quarter` in the item's region, else its owner's region, else on the close region's calendar
+    (its public holidays count too)."""
+    calendar = region.calendar if region is not None else person_calendar(owner)
     return business_day_offset(quarter, offset, calendar)
+
+
+def item_zone(item: ChecklistItem) -> str:
+    """Where an item's dates are read: its region, else its owner's (their region, else their own zone), else the
+    close region's. The same place its due date was counted in."""
+    return item.region.time_zone if item.region is not None else person_zone(item.owner)
+
+
+def item_today(item: ChecklistItem, at: datetime | None = None) -> date:
+    """The date at `at` (default now) where the item belongs."""
+    return date_in(at or utcnow(), item_zone(item))
+
+
+def is_overdue(item: ChecklistItem, at: datetime | None = None) -> bool:
+    """Open and past its due date where it belongs: overdue from the owner's local midnight, not UTC's."""
+    return item.item_status.is_open and item.due_on < item_today(item, at)
 
 
 def parse_quarter(code: str | None, start_month: int) -> FiscalQuarter | None:

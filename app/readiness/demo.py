@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.auth.services import find_user_by_email
-from app.calendar.services import quarter_for
+from app.calendar.services import close_region
 from app.extensions import db
 from app.readiness import checklist, lessons
 from app.readiness.models import ChecklistTemplateItem, ItemStatus, Lesson, ReadinessSnapshot
@@ -43,8 +43,8 @@ def seed_demo_readiness() -> None:
         for title, track, email, role, offset, evidence in DEMO_TEMPLATE:
             checklist.save_template_item(title=title, track=track, owner_id=_person_id(email), owner_role=role,
                                          bd_offset=offset, evidence_required=evidence)
-    today = utcnow().date()
-    quarter = quarter_for(today)
+    region = close_region()
+    today, quarter = region.today(), region.quarter_at()
     # Its own lessons, by title: other domains' demos (an incident review) may have recorded lessons already.
     if db.session.scalar(select(Lesson.id).where(Lesson.title.in_([title for title, *_ in DEMO_LESSONS]))) is None:
         for title, recommendation, email in DEMO_LESSONS:

@@ -213,3 +213,26 @@ class ReadinessSnapshot(db.Model):
     colour: Mapped[str] = mapped_column(String(6))
     tracks: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"risks": 80, ...}; null for a track not tracked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReadinessFrozenQuarter(db.Model):
+    """A closed quarter's readiness as it stood at the end of its BD0 (in the close region), kept for good.
+
+    The page for that quarter shows this, not a recomputation from today's data: `detail` holds every track with
+    its score, colour, note and reasons, the gates and the top risks, as they were.
+    """
+
+    __tablename__ = "readiness_frozen_quarters"
+    __table_args__ = (UniqueConstraint("fiscal_year", "quarter"),
+                      CheckConstraint("quarter >= 1 AND quarter <= 4", name="quarter_range"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    quarter: Mapped[int] = mapped_column(SmallInteger)
+    close_day: Mapped[date] = mapped_column(Date())  # BD0 on the close region's calendar
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())  # the end of BD0 in the close region
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # when the scheduler stored it
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    colour: Mapped[str] = mapped_column(String(6))
+    score_colour: Mapped[str] = mapped_column(String(6))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

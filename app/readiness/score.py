@@ -12,17 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask import current_app, has_request_context
 
-from app.calendar.models import business_calendar
-from app.calendar.services import quarter_for
+from app.calendar.services import close_region
 from app.readiness.models import TRACK_LABELS, Track
 from app.readiness.providers import registered_tracks
 from app.readiness.tracks import drtest, jobs, people, risks, runbooks, vendors
 from app.readiness.tracks.base import Context, Gate, TrackResult
 from app.readiness.tracks.checklist import assess_checklist, assess_lessons
-from app.timeutil import FiscalQuarter, business_day_offset, close_day, utcnow
+from app.timeutil import FiscalQuarter, utcnow
 
 GREEN_AT = 85
 AMBER_AT = 60
@@ -50,6 +50,14 @@ def weights() -> dict[str, int]:
     return {track: int(configured.get(track, weight)) for track, weight in DEFAULT_WEIGHTS.items()}
 
 
+@dataclass(frozen=True)
+class Frozen:
+    """When a closed quarter's readiness was frozen: as at the end of BD0 in the close region, stored at taken_at."""
+
+    as_of: datetime
+    taken_at: datetime
+
+
 @dataclass
 class Readiness:
     quarter: FiscalQuarter
@@ -59,6 +67,7 @@ class Readiness:
     colour: str
     score_colour: str  # the colour the score alone would give, before the gates
     gates: list[Gate] = field(default_factory=list)
+    frozen: Frozen | None = None  # set when this is a closed quarter as frozen at the end of its BD0
 
     def track(self, name: str) -> TrackResult:
         return next(result for result in self.tracks if result.track == name)
@@ -70,17 +79,16 @@ class Readiness:
         return sorted(pairs, key=lambda pair: (-pair[1].severe, -pair[1].points))[:5]
 
 
-def reference_calendar():
-    return business_calendar(current_app.config.get("CLOSE_WINDOW_COUNTRY") or None, None)
-
-
-def context_for(quarter: FiscalQuarter | None = None) -> Context:
-    now = utcnow()
-    today = now.date()
-    quarter = quarter or quarter_for(today)
-    calendar = reference_calendar()
-    return Context(quarter=quarter, today=today, now=now, close_day=close_day(quarter, calendar),
-                   gate_day=business_day_offset(quarter, GATE_BD, calendar), is_current=quarter.contains(today))
+def context_for(quarter: FiscalQuarter | None = None, *, at: datetime | None = None,
+                today: date | None = None) -> Context:
+    """The moment a quarter is judged at (default now) and its dates, all read in the close region: today, the
+    current quarter, BD0 and BD-5. `today` overrides the date (a frozen quarter is judged as on its BD0)."""
+    region = close_region()
+    now = at or utcnow()
+    today = today or region.today(now)
+    quarter = quarter or region.quarter_at(now)
+    return Context(quarter=quarter, today=today, now=now, close_day=region.close_day(quarter),
+                   gate_day=region.business_day(quarter, GATE_BD), is_current=quarter == region.quarter_at(now))
 
 
 def combine(results: list[TrackResult], weight_of: dict[str, int]) -> tuple[int | None, str, str, list[Gate]]:
@@ -111,9 +119,11 @@ def _links_available():
         yield
 
 
-def compute_readiness(*, quarter: FiscalQuarter | None = None) -> Readiness:
-    """Readiness of `quarter` (default: the current one) from live data; reads only, never writes."""
-    ctx = context_for(quarter)
+def compute_readiness(*, quarter: FiscalQuarter | None = None, at: datetime | None = None,
+                      today: date | None = None) -> Readiness:
+    """Readiness of `quarter` (default: the current one) from live data, judged at `at` (default now); reads only,
+    never writes. Pages call snapshots.readiness_of(), which shows a closed quarter as it was frozen."""
+    ctx = context_for(quarter, at=at, today=today)
     with _links_available():
         # Tracks other domains register (incidents) come after the built-in ones.
         results = [assess(ctx) for assess in {**ASSESSORS, **registered_tracks()}.values()]

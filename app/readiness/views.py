@@ -13,27 +13,29 @@ from wtforms.fields.choices import SelectChoice
 from app.access import allow, can
 from app.alerting.hooks import alert_badges
 from app.auth.models import User
-from app.auth.roles import EDITORS, EVERYONE
-from app.calendar.services import fiscal_start_month, list_regions, quarter_for, quarter_overview
+from app.auth.roles import EDITORS, EVERYONE, Role
+from app.calendar.services import close_region, fiscal_start_month, list_regions, quarter_overview
 from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import form_values
 from app.readiness import checklist, lessons
 from app.readiness.models import TRACK_LABELS
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
-from app.readiness.page import open_alerts, top_risks, what_to_chase
+from app.readiness.chase import what_to_chase
+from app.readiness.page import open_alerts, top_risk_rows
 from app.readiness.providers import sections_for
-from app.readiness.score import compute_readiness, weights
-from app.readiness.snapshots import quarter_trend
+from app.readiness.score import weights
+from app.readiness.snapshots import frozen_top_risks, quarter_trend, readiness_of
 from app.readiness.tracks.checklist import quarter_code
-from app.timeutil import fiscal_quarter, utcnow
+from app.risks.escalations import open_escalations
+from app.timeutil import fiscal_quarter
 from app.views_common import apply_domain_error, page_args
 
 bp = Blueprint("readiness", __name__)
 
 
 def current_quarter():
-    return quarter_for(utcnow().date())
+    return close_region().quarter_at()
 
 
 def _quarter_arg():
@@ -43,16 +45,21 @@ def _quarter_arg():
 @bp.route("/readiness")
 @allow(EVERYONE)
 def index():
-    readiness = compute_readiness(quarter=_quarter_arg())
+    readiness = readiness_of(_quarter_arg())
     ctx = readiness.context
+    frozen = readiness.frozen is not None
     alerts = open_alerts()
     return render_template(
         "readiness/index.html", r=readiness, ctx=ctx, code=quarter_code(readiness.quarter),
-        days_left=max((ctx.close_day - ctx.today).days, 0), closes=quarter_overview(readiness.quarter, ctx.today),
-        trend=quarter_trend(readiness.quarter, readiness), risks=top_risks(), alerts=alerts,
+        days_left=max((ctx.close_day - ctx.today).days, 0), closes=quarter_overview(readiness.quarter, ctx.now),
+        trend=quarter_trend(readiness.quarter, readiness),
+        risks=frozen_top_risks(readiness) if frozen else top_risk_rows(), alerts=alerts,
         badges=alert_badges(alert.id for alert in alerts.latest), sections=sections_for(readiness),
-        chase=what_to_chase(readiness) if can(EDITORS) else None, weights=weights(),
-        labels=TRACK_LABELS)
+        chase=what_to_chase(ctx) if can(EDITORS) and not frozen else None, weights=weights(),
+        closed=ctx.today > ctx.close_day or frozen, labels=TRACK_LABELS,
+        previous=quarter_code(readiness.quarter.previous()), following=quarter_code(readiness.quarter.next()),
+        escalated=open_escalations(),
+        executive=current_user.role == Role.EXECUTIVE)
 
 
 def _people_choices(blank: str) -> list[SelectChoice]:
@@ -78,7 +85,8 @@ def _render_checklist(quarter, status: int = 200, failed: tuple[int, ItemStatusF
     return render_template("readiness/checklist.html", quarter=quarter, code=quarter_code(quarter), items=items,
                            forms=forms, instantiated=checklist.is_instantiated(quarter),
                            previous=quarter_code(quarter.previous()), following=quarter_code(quarter.next()),
-                           today=utcnow().date(), labels=TRACK_LABELS), status
+                           overdue={item.id for item in items if checklist.is_overdue(item)},
+                           labels=TRACK_LABELS), status
 
 
 

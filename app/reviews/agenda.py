@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +21,7 @@ from app.risks import cadence, history
 from app.risks.actions import is_overdue, pending_actions_due_by
 from app.risks.models import LIVE_STATUSES, WORKED_STATUSES, Risk, RiskAction, RiskSettings, RiskStatus
 from app.risks.scoring import current_settings
-from app.timeutil import UTC, utcnow
+from app.timeutil import utcnow, wall_clock_to_utc
 
 REASONS = {
     "new": "New since the last review",
@@ -51,9 +50,9 @@ def slot_in_week(settings: RiskSettings, day: date) -> datetime:
     """The instant (UTC) of the review slot in the week of `day`: weekday and time in the review's zone."""
     monday, _sunday = week_bounds(day)
     meeting = monday + timedelta(days=settings.review_weekday)
-    # A wall-clock time in the zone; one that a DST change skips resolves to the instant the clocks jump.
-    local = datetime.combine(meeting, settings.review_time, tzinfo=ZoneInfo(settings.review_zone))
-    return local.astimezone(UTC)
+    # A wall-clock time in the zone: one that a DST change skips is the instant the clocks jump, one that happens
+    # twice is its first occurrence (the project's one rule).
+    return wall_clock_to_utc(meeting, settings.review_time, settings.review_zone)
 
 
 def _ids(query) -> set[int]:

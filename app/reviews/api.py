@@ -27,8 +27,11 @@ ITEM_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "position": {"type": "integer"}, "risk_id": {"type": "integer"},
     "reasons": {"type": "array", "items": {"type": "string", "enum": list(agenda.REASONS)}},
     "snapshot": {"type": "object", "description": "the risk when the agenda was built"},
-    "decision": {"type": ["string", "null"]}, "note": {"type": "string"}, "outcome": {"type": "string"},
-    "decided_at": _TIME, "decided_by": {"type": "string"}}}
+    "decisions": {"type": "array", "description": "every decision the meeting took on the item, in order",
+                  "items": {"type": "object", "properties": {
+                      "id": {"type": "integer"}, "decision": {"type": "string"}, "note": {"type": "string"},
+                      "outcome": {"type": "string", "description": "what it changed, in words"},
+                      "decided_at": _TIME, "decided_by": {"type": "string"}}}}}}
 REVIEW_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "week": {"type": "string"}, "meeting_on": {"type": "string", "format": "date"},
     "status": {"type": "string", "enum": ["planned", "in_progress", "finished"]}, "since": _TIME,
@@ -43,8 +46,9 @@ def iso(value) -> str | None:
 
 def item_json(item: ReviewItem) -> dict[str, Any]:
     return {"id": item.id, "position": item.position, "risk_id": item.risk_id, "reasons": item.reasons,
-            "snapshot": item.snapshot, "decision": item.decision, "note": item.note, "outcome": item.outcome,
-            "decided_at": iso(item.decided_at), "decided_by": item.decided_by_name}
+            "snapshot": item.snapshot,
+            "decisions": [{"id": d.id, "decision": d.decision, "note": d.note, "outcome": d.outcome,
+                           "decided_at": iso(d.decided_at), "decided_by": d.decided_by_name} for d in item.decisions]}
 
 
 def review_json(review: RiskReview, detail: bool = True) -> dict[str, Any]:
@@ -90,13 +94,15 @@ def get_review(review_id: int):
 
 @bp.post("/reviews/<int:review_id>/items/<int:item_id>/decision")
 @allow(EDITORS)
-@api_doc("Record the decision on one agenda item and apply it to the risk", request=DecisionForm,
+@api_doc("Record one more decision on an agenda item (an item takes several: accept and add an action) and apply "
+         "it to the risk; the same decision twice is a 409 (adding actions excepted)", request=DecisionForm,
          response=ITEM_SCHEMA, tag="reviews")
 def decide_review_item(review_id: int, item_id: int):
     review = meeting.get_review(review_id)
     item = meeting.get_item(review, item_id)
     form = load_form(DecisionForm)
-    return jsonify(item_json(meeting.record_decision(review, item, actor=current_user, **form_values(form))))
+    meeting.record_decision(review, item, actor=current_user, **form_values(form))
+    return jsonify(item_json(item))
 
 
 @bp.post("/reviews/<int:review_id>/finish")

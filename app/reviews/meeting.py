@@ -1,19 +1,23 @@
-"""Running the meeting: start it, record one decision per agenda item, finish it (attendees and summary).
+"""Running the meeting: start it, record decisions on each agenda item, finish it (attendees and summary).
 
-Each decision changes the risk through the register's own services (scores, actions, workflow), counts as the
-risk's review (its next review moves a cadence ahead) and is written on the item with what it changed.
+An item can take several decisions (accept the risk and add an action): each changes the risk through the register's
+own services (scores, actions, workflow, escalation), counts as the risk's review (its next review moves a cadence
+ahead) and is kept on the item with what it changed; the risk's page lists them all. "Keep as is" is a decision on
+its own, and the same decision twice on one item is refused (adding actions excepted).
 """
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
-from app.reviews.models import Decision, ReviewAttendee, ReviewItem, ReviewStatus, RiskReview
-from app.risks import actions, cadence, history, workflow
+from app.reviews.models import Decision, ReviewAttendee, ReviewDecision, ReviewItem, ReviewStatus, RiskReview
+from app.risks import actions, cadence, escalations, history, workflow
+from app.risks.models import RiskLevel
 from app.risks.scoring import current_settings
 from app.risks.services import apply_scores, clean_text, touch
 from app.timeutil import utcnow
@@ -90,8 +94,23 @@ def _apply(item: ReviewItem, decision: Decision, actor: User, values: dict) -> s
         if decision == Decision.ACCEPT:
             return f"Accepted until {risk.acceptance_expires_on.isoformat()}: {risk.acceptance_reason}"
         return f"Closed: {risk.close_reason}"
-    workflow.apply_escalation(risk, actor=actor, note=values.get("note"))
-    return "Escalated to the executives."
+    note = clean_text(values.get("note"), "note", 2000)
+    words = note or f"The {item.review.title.lower()} escalated it."
+    escalation = escalations.apply_escalation(risk, actor=actor, text=words, source=item.review.title)
+    told = len({notice.user_id for notice in escalation.notices})
+    return (f"Escalated to the executives: {told} notified" if told else
+            "Escalated to the executives, but there is no active executive to notify") + \
+        (" (email and SMS: the risk is critical)." if told and escalation.level is RiskLevel.CRITICAL else ".")
+
+
+def _check_combination(item: ReviewItem, chosen: Decision) -> None:
+    taken = item.decision_values
+    if chosen == Decision.KEEP and taken:
+        raise Conflict("This item already has a decision: keeping it as is says the opposite.", "decision")
+    if Decision.KEEP.value in taken:
+        raise Conflict("This item was kept as it is; a further decision would contradict it.", "decision")
+    if chosen != Decision.ADD_ACTION and chosen.value in taken:
+        raise Conflict(f"{item.snapshot.get('reference')} already has this decision: {chosen.label}.", "decision")
 
 
 def record_decision(review: RiskReview, item: ReviewItem, *, actor: User, decision: str, note: str | None = "",
@@ -99,22 +118,18 @@ def record_decision(review: RiskReview, item: ReviewItem, *, actor: User, decisi
                     inherent_likelihood: int | None = None, inherent_impact: int | None = None,
                     action_description: str | None = None, action_owner_id: int | None = None,
                     action_due_on: date | None = None, reason: str | None = None,
-                    expires_on: date | None = None) -> ReviewItem:
-    """Record the meeting's decision on one item and apply it to the risk; one decision per item."""
-    if item.decision is not None:
-        raise Conflict(f"{item.snapshot.get('reference')} already has a decision: {item.decision_label}.", "decision")
+                    expires_on: date | None = None) -> ReviewDecision:
+    """Record one more of the meeting's decisions on an item and apply it to the risk; an item takes several."""
     try:
         chosen = Decision(decision)
     except ValueError:
         raise Invalid(f"Choose one of: {', '.join(d.value for d in Decision)}.", "decision") from None
     _begin(review, actor)
-    # Claim the item first: of two people deciding the same item at once, the second finds it taken (on PostgreSQL
-    # its UPDATE waits for the first to commit, then matches nothing) instead of changing the risk twice.
-    claimed = db.session.execute(update(ReviewItem).where(ReviewItem.id == item.id, ReviewItem.decision.is_(None))
-                                 .values(decision=chosen.value).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("Someone recorded a decision on this item a moment ago; reload the page.", "decision")
+    # Lock the item (PostgreSQL): two people deciding on it at once take turns, and the second sees the first's
+    # decision. The unique index on (item, decision) stops a double click the same way on SQLite.
+    db.session.execute(select(ReviewItem.id).where(ReviewItem.id == item.id).with_for_update())
+    db.session.refresh(item, ["decisions"])
+    _check_combination(item, chosen)
     values = {"likelihood": likelihood, "impact": impact, "inherent_likelihood": inherent_likelihood,
               "inherent_impact": inherent_impact, "action_description": action_description,
               "action_owner_id": action_owner_id, "action_due_on": action_due_on, "reason": reason,
@@ -127,11 +142,17 @@ def record_decision(review: RiskReview, item: ReviewItem, *, actor: User, decisi
             error.field = ACTION_FIELDS.get(error.field or "", error.field)
         raise
     cadence.mark_reviewed(item.risk, current_settings())
-    item.decision, item.note, item.outcome = chosen.value, text, outcome
-    item.decided_at, item.decided_by_id, item.decided_by_name = utcnow(), actor.id, actor.name
+    record = ReviewDecision(decision=chosen.value, note=text, outcome=outcome, decided_at=utcnow(),
+                            decided_by_id=actor.id, decided_by_name=actor.name)
+    item.decisions.append(record)
     _attend(review, actor)
-    db.session.commit()
-    return item
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Someone recorded this decision on this item a moment ago; reload the page.",
+                       "decision") from None
+    return record
 
 
 def finish_review(review: RiskReview, *, actor: User, attendee_ids: list[int] | None,

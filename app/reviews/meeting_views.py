@@ -34,7 +34,7 @@ def start(review_id: int):
 def _current_position(items, asked: int | None) -> int:
     if asked and 1 <= asked <= len(items):
         return asked
-    undecided = [item.position for item in items if not item.decision]
+    undecided = [item.position for item in items if not item.decided]
     return undecided[0] if undecided else 1
 
 
@@ -55,7 +55,7 @@ def render_meeting(review, *, position: int | None = None, form: DecisionForm | 
         previous=position - 1 if position > 1 else None, following=position + 1 if position < len(items) else None,
         changes=queries.changes_since(risk, review.since), reasons=agenda.REASONS, form=form, today=today,
         action_flags={a.id: (actions.is_overdue(a, today), actions.is_after_close(a)) for a in risk.actions},
-        decided=sum(1 for entry in items if entry.decision)), status
+        decided=sum(1 for entry in items if entry.decided)), status
 
 
 @bp.route("/reviews/<int:review_id>/meeting")
@@ -72,15 +72,15 @@ def decide(review_id: int, item_id: int):
     form = DecisionForm().fill_people()
     if form.validate_on_submit():
         try:
-            meeting.record_decision(review, item, actor=current_user, **form_values(form))
+            decision = meeting.record_decision(review, item, actor=current_user, **form_values(form))
         except DomainError as error:
             db.session.rollback()  # the page is shown again as it was before the refused decision
             apply_domain_error(form, error)
         else:
-            flash(f"{item.snapshot['reference']}: {item.decision_label.lower()}. {item.outcome}", "success")
-            if item.position < len(review.items):
-                return redirect(url_for("reviews.meeting_mode", review_id=review.id, item=item.position + 1))
-            return redirect(url_for("reviews.finish", review_id=review.id))
+            flash(f"{item.snapshot['reference']}: {decision.label.lower()}. {decision.outcome} Add another decision, "
+                  "or go on to the next item.", "success")
+            # Stay on the item: the meeting may take another decision on it (accept it and add an action).
+            return redirect(url_for("reviews.meeting_mode", review_id=review.id, item=item.position))
     return render_meeting(review, position=item.position, form=form, status=422)
 
 
@@ -103,4 +103,4 @@ def finish(review_id: int):
             return redirect(url_for("reviews.minutes", review_id=review.id))
     items = queries.items_of(review)
     return render_template("reviews/finish.html", review=review, form=form, items=items,
-                           undecided=[item for item in items if not item.decision]), 422 if form.errors else 200
+                           undecided=[item for item in items if not item.decided]), 422 if form.errors else 200

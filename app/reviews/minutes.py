@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.reviews.agenda import REASONS
 from app.reviews.models import ReviewItem, ReviewMessage, RiskReview
-from app.timeutil import to_zone
+from app.timeutil import format_in_zone
 
 
 def _cell(text: str | None) -> str:
@@ -12,7 +12,7 @@ def _cell(text: str | None) -> str:
 
 
 def _when(value, zone: str) -> str:
-    return to_zone(value, zone).strftime("%Y-%m-%d %H:%M %Z") if value else "—"
+    return format_in_zone(value, zone, "%Y-%m-%d %H:%M %Z") if value else "—"
 
 
 def minutes_markdown(review: RiskReview, items: list[ReviewItem], messages: list[ReviewMessage], zone: str) -> str:
@@ -26,20 +26,21 @@ def minutes_markdown(review: RiskReview, items: list[ReviewItem], messages: list
              f"- Agenda covers changes since {_when(review.since, zone)}", ""]
     if review.summary:
         lines += ["## Summary", "", review.summary.strip(), ""]
-    decided = [item for item in items if item.decision]
+    decided = [item for item in items if item.decided]
     lines += ["## Decisions", ""]
     if decided:
         lines += ["| Risk | Level then | Why on the agenda | Decision | Outcome | Note | By |",
                   "|---|---|---|---|---|---|---|"]
         for item in decided:
             snap = item.snapshot
-            lines.append("| " + " | ".join(_cell(text) for text in (
-                f"{snap['reference']} {snap['title']}", f"{snap['level']} ({snap['likelihood']}×{snap['impact']})",
-                "; ".join(REASONS.get(reason, reason) for reason in item.reasons), item.decision_label,
-                item.outcome, item.note, item.decided_by_name)) + " |")
+            for decision in item.decisions:  # one row per decision: an item can take several
+                lines.append("| " + " | ".join(_cell(text) for text in (
+                    f"{snap['reference']} {snap['title']}", f"{snap['level']} ({snap['likelihood']}×{snap['impact']})",
+                    "; ".join(REASONS.get(reason, reason) for reason in item.reasons), decision.label,
+                    decision.outcome, decision.note, decision.decided_by_name)) + " |")
     else:
         lines.append("No decisions recorded.")
-    skipped = [item for item in items if not item.decision]
+    skipped = [item for item in items if not item.decided]
     if skipped:
         lines += ["", "## Not discussed", ""]
         lines += [f"- {item.snapshot['reference']} {item.snapshot['title']}" for item in skipped]

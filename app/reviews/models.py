@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, SmallInteger, String, Text, \
-    UniqueConstraint
+    UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.alerting.models import OutboundMessage
@@ -92,11 +92,11 @@ class RiskReview(Audited, db.Model):
 
 
 class ReviewItem(db.Model):
-    """One risk on one agenda: why it is there, what it looked like then, and what the meeting decided."""
+    """One risk on one agenda: why it is there, what it looked like then, and what the meeting decided (one or
+    more decisions: accept the risk and add an action, say)."""
 
     __tablename__ = "risk_review_items"
     __table_args__ = (UniqueConstraint("review_id", "risk_id"), UniqueConstraint("review_id", "position"),
-                      CheckConstraint(f"decision IS NULL OR decision IN {DECISIONS!r}", name="decision_known"),
                       Index("ix_risk_review_items_risk", "risk_id", "review_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,19 +107,63 @@ class ReviewItem(db.Model):
     # The risk as the agenda saw it (title, level, scores, owner, the actions that put it there), so the agenda
     # and the minutes read the same later, whatever happens to the risk.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
-    decision: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="")
-    outcome: Mapped[str] = mapped_column(Text, default="")  # what the decision changed, in words
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    decided_by_name: Mapped[str] = mapped_column(String(120), default="")
 
     review: Mapped[RiskReview] = relationship(back_populates="items")
     risk: Mapped[Risk] = relationship()
+    decisions: Mapped[list[ReviewDecision]] = relationship(
+        back_populates="item", order_by="ReviewDecision.id", cascade="all, delete-orphan", passive_deletes=True,
+        lazy="selectin")
+
+    @property
+    def decided(self) -> bool:
+        return bool(self.decisions)
+
+    @property
+    def decision_values(self) -> list[str]:
+        return [decision.decision for decision in self.decisions]
 
     @property
     def decision_label(self) -> str:
-        return Decision(self.decision).label if self.decision else "Not discussed"
+        """"Accept; Add an action", or "Not discussed"."""
+        return "; ".join(decision.label for decision in self.decisions) or "Not discussed"
+
+    @property
+    def outcome(self) -> str:
+        """What the decisions changed, in words, one after the other."""
+        return " ".join(decision.outcome for decision in self.decisions if decision.outcome)
+
+    @property
+    def notes(self) -> str:
+        return " / ".join(decision.note for decision in self.decisions if decision.note)
+
+
+class ReviewDecision(db.Model):
+    """One decision the meeting took on an agenda item; an item can take several (each also on the risk's history).
+
+    The same decision twice on one item is refused by the database (a double click, two people at once), except
+    adding an action: a meeting may add several.
+    """
+
+    __tablename__ = "risk_review_decisions"
+    __table_args__ = (CheckConstraint(f"decision IN {DECISIONS!r}", name="decision_known"),
+                      Index("uq_risk_review_decisions_item_decision", "item_id", "decision", unique=True,
+                            sqlite_where=text("decision <> 'add_action'"),
+                            postgresql_where=text("decision <> 'add_action'")))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("risk_review_items.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")  # what the decision changed, in words
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_name: Mapped[str] = mapped_column(String(120), default="")
+
+    item: Mapped[ReviewItem] = relationship(back_populates="decisions")
+
+    @property
+    def label(self) -> str:
+        return Decision(self.decision).label
 
 
 class ReviewAttendee(db.Model):

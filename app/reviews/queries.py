@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from app.alerting.models import OutboundMessage
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.reviews.models import ReviewItem, ReviewMessage, RiskReview
+from app.reviews.models import ReviewDecision, ReviewItem, ReviewMessage, RiskReview
 from app.risks import history
 from app.risks.models import Risk, RiskScore
 
@@ -24,9 +24,11 @@ def item_counts(review_ids: list[int]) -> dict[int, tuple[int, int]]:
     """review id -> (agenda items, decided items), in one query for a page of reviews."""
     if not review_ids:
         return {}
-    rows = db.session.execute(select(ReviewItem.review_id, func.count(), func.count(ReviewItem.decision))
+    decided = select(ReviewDecision.item_id).distinct().scalar_subquery()
+    rows = db.session.execute(select(ReviewItem.review_id, func.count(),
+                                     func.sum(case((ReviewItem.id.in_(decided), 1), else_=0)))
                               .where(ReviewItem.review_id.in_(review_ids)).group_by(ReviewItem.review_id))
-    return {review_id: (total, decided) for review_id, total, decided in rows}
+    return {review_id: (total, int(decided or 0)) for review_id, total, decided in rows}
 
 
 def items_of(review: RiskReview) -> list[ReviewItem]:

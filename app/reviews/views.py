@@ -62,7 +62,7 @@ def review(review_id: int):
     return render_template("reviews/review.html", review=review, items=items, grouped=_grouped(items),
                            reasons=agenda.REASONS, messages=messages,
                            failed=[row for row, _message in messages if row.outcome == "failed"],
-                           decided=sum(1 for item in items if item.decision), confirm_form=ConfirmForm(formdata=None))
+                           decided=sum(1 for item in items if item.decided), confirm_form=ConfirmForm(formdata=None))
 
 
 @bp.route("/reviews/<int:review_id>/minutes")

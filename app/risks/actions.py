@@ -4,15 +4,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
+from app.auth.models import User
+from app.calendar.services import close_region, list_regions
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.risks import cadence
 from app.risks.models import PENDING_ACTION_STATUSES, ActionStatus, Risk, RiskAction
 from app.risks.scoring import current_settings
 from app.risks.services import active_person, clean_text, due_after_close, touch
-from app.timeutil import utcnow
+from app.timeutil import FiscalQuarter, close_day, utcnow
 
 
 def get_action(risk: Risk, action_id: int) -> RiskAction:
@@ -103,6 +105,17 @@ def action_counts(risk_ids: Iterable[int], today: date) -> dict[int, tuple[int, 
         select(RiskAction.risk_id, func.count(), func.sum(case((RiskAction.due_on < today, 1), else_=0)))
         .where(RiskAction.risk_id.in_(ids), pending).group_by(RiskAction.risk_id)).all()
     return {risk_id: (count, int(overdue or 0)) for risk_id, count, overdue in rows}
+
+
+def pending_after_close(quarter: FiscalQuarter):
+    """A query of pending actions due after BD0 of `quarter` counted in their risk owner's region (the close
+    region's calendar for a risk whose owner has no region): the rule due_after_close() applies to one action."""
+    owner_region = select(User.region_id).where(User.id == Risk.owner_id).scalar_subquery()
+    late = [and_(owner_region == region.id, RiskAction.due_on > close_day(quarter, region.calendar))
+            for region in list_regions()]
+    late.append(and_(owner_region.is_(None), RiskAction.due_on > close_day(quarter, close_region().calendar)))
+    return (select(RiskAction).join(Risk, Risk.id == RiskAction.risk_id)
+            .where(RiskAction.status.in_(PENDING_ACTION_STATUSES), or_(*late)))
 
 
 def pending_actions_due_by(day: date):

@@ -17,7 +17,7 @@ from app.audit.models import AuditEvent
 from app.auth.services import find_user_by_email
 from app.extensions import db
 from app.reviews.agenda import slot_in_week, week_bounds, week_key
-from app.reviews.models import ReviewAttendee, ReviewItem, ReviewStatus, RiskReview
+from app.reviews.models import ReviewAttendee, ReviewDecision, ReviewItem, ReviewStatus, RiskReview
 from app.risks import cadence, history
 from app.risks.demo_data import AVERY, CASEY, DEMO_RISKS, ROWAN, DemoRisk
 from app.risks.models import Risk, RiskAction, RiskComment, RiskLevel, RiskScore, RiskStatus
@@ -175,10 +175,12 @@ def _past_reviews(risks: list[tuple[int, DemoRisk, list]], people: dict, setting
                       ([] if new or moved else ["review_due"])
             made = [a for a in demo.actions if built < now - timedelta(days=a[4]) <= built + timedelta(days=1)]
             decision, outcome = ("add_action", f"Action added: {made[0][0]}.") if made else ("keep", "Kept as it is.")
+            decided = ReviewDecision(decision=decision, outcome=outcome,
+                                     note="Owner to report progress next week." if level.rank >= 3 else "",
+                                     decided_at=built + MEETING / 2, decided_by_id=people[CASEY].id,
+                                     decided_by_name=people[CASEY].name)
             review.items.append(ReviewItem(
-                position=position, risk_id=risk_id, reasons=reasons, decision=decision, outcome=outcome,
-                note="Owner to report progress next week." if level.rank >= 3 else "",
-                decided_at=built + MEETING / 2, decided_by_id=people[CASEY].id, decided_by_name=people[CASEY].name,
+                position=position, risk_id=risk_id, reasons=reasons, decisions=[decided],
                 snapshot={"reference": f"R-{risk_id}", "title": demo.title, "owner": people[demo.owner].name,
                           "status": state["status"], "level": level.value, "likelihood": state["likelihood"],
                           "impact": state["impact"], "inherent_likelihood": demo.inherent[0],

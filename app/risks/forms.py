@@ -92,6 +92,11 @@ class CommentForm(FlaskForm):
     body = TextAreaField("Comment", validators=[DataRequired(), Length(max=5000)])
 
 
+class AcknowledgeForm(FlaskForm):
+    note = StringField("Note", validators=[Optional(), Length(max=2000)],
+                       description="optional: what you will do, or who you asked")
+
+
 class LinkForm(FlaskForm):
     kind = SelectField("Kind", choices=LINK_CHOICES, validators=[DataRequired()])
     target_id = IntegerField("Id", validators=[InputRequired(), NumberRange(min=1)],

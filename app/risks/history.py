@@ -7,8 +7,7 @@ answer is kept in RiskTrendPoint once computed) and "did the score change since 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import has_request_context
 from flask_login import current_user
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.risks.models import LEVEL_ORDER, Risk, RiskAction, RiskLevel, RiskScore, RiskStatus, RiskTrendPoint
-from app.timeutil import UTC, to_zone, utcnow
+from app.timeutil import start_of_day, to_zone, utcnow
 
 TREND_WEEKS = 12
 TIMELINE_LIMIT = 200
@@ -74,8 +73,7 @@ class TrendPoint:
 def trend_instants(now: datetime, zone: str, weeks: int = TREND_WEEKS) -> list[datetime]:
     """The start (Monday 00:00 in `zone`) of this week and of the weeks before, `weeks - 1` in all, then `now`."""
     monday = week_start(to_zone(now, zone).date())
-    starts = [datetime.combine(monday - timedelta(weeks=back), time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
-              for back in range(weeks - 2, -1, -1)]
+    starts = [start_of_day(monday - timedelta(weeks=back), zone) for back in range(weeks - 2, -1, -1)]
     return starts + [now]
 
 
@@ -159,7 +157,10 @@ def _trail_query(risk: Risk):
         and_(AuditEvent.entity_type == "risks", AuditEvent.entity_id == str(risk.id)),
         and_(AuditEvent.entity_type == "risk_actions", AuditEvent.entity_id.in_(action_ids)),
         # A deleted link has no row left to find it by: its trail is found by the label, which names the risk.
-        and_(AuditEvent.entity_type == "risk_links", AuditEvent.entity_label.startswith(f"R-{risk.id} link "))))
+        and_(AuditEvent.entity_type == "risk_links", AuditEvent.entity_label.startswith(f"R-{risk.id} link ")),
+        # Escalations to the executives, labelled "R-<id> escalation" the same way.
+        and_(AuditEvent.entity_type == "risk_escalations",
+             AuditEvent.entity_label == f"R-{risk.id} escalation")))
 
 
 def audit_trail(risk: Risk, *, since: datetime | None = None, limit: int = TIMELINE_LIMIT) -> list[AuditEvent]:

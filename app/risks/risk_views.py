@@ -12,7 +12,7 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.forms_common import form_values
 from app.reviews.queries import decisions_for_risk
-from app.risks import actions, cadence, charts, history, services, workflow
+from app.risks import actions, cadence, charts, escalations, history, services, workflow
 from app.risks.forms import ActionForm, ActionStatusForm, CommentForm, LinkForm, TransitionForm
 from app.risks.scoring import current_settings
 from app.risks.views import bp
@@ -36,6 +36,7 @@ def render_risk(risk, *, status: int = 200, **forms):
         links=[(link, services.link_url(link)) for link in risk.links], comments=services.comments(risk),
         periods=list(reversed(periods)), chart=charts.score_chart(periods), trail=history.audit_trail(risk),
         trail_total=history.trail_length(risk), decisions=decisions_for_risk(risk.id),
+        escalations=escalations.escalations_of(risk),
         can_accept=risk.owner_id != current_user.id, **blank), status
 
 

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.calendar.services import fiscal_start_month, quarter_for
+from app.calendar.services import fiscal_start_month, person_calendar, quarter_for
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
 from app.record_links import named_table, record_name, record_url
 from app.risks import cadence, history
 from app.risks.models import (Risk, RiskCategory, RiskComment, RiskLink, RiskSettings, RiskSource, RiskStatus)
 from app.risks.scoring import SCALE, current_settings, level_for
-from app.timeutil import FiscalQuarter, fiscal_quarter, utcnow
+from app.timeutil import FiscalQuarter, close_day, fiscal_quarter, utcnow
 
 FIXABLE = DomainError
 MAX_EXPOSURE = Decimal("999999999999.99")
@@ -279,9 +279,16 @@ def remove_link(risk: Risk, link_id: int) -> None:
     db.session.commit()
 
 
+def close_day_for(risk: Risk) -> date:
+    """BD0 of the threatened quarter in the risk owner's region (its holidays count), else on the close region's
+    calendar: the same BD0 the readiness page counts to."""
+    return close_day(threatened_quarter(risk), person_calendar(risk.owner))
+
+
 def due_after_close(risk: Risk, due_on: date) -> bool:
-    """A mitigation finishing after the threatened quarter's last day comes too late for that close."""
-    return due_on > threatened_quarter(risk).last_day
+    """A mitigation finishing after BD0 of the threatened quarter (in the risk owner's region) comes too late."""
+    return due_on > close_day_for(risk)
+
 
 
 def risk_choices(limit: int = 1000) -> list[tuple[int, str]]:

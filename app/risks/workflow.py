@@ -16,7 +16,6 @@ from app.risks import cadence, history
 from app.risks.models import Risk, RiskStatus
 from app.risks.scoring import current_settings
 from app.risks.services import apply_comment, clean_text, touch
-from app.timeutil import utcnow
 
 MAX_ACCEPTANCE_DAYS = 366
 
@@ -99,13 +98,6 @@ def change_status(risk: Risk, *, transition: str, actor: User, reason: str | Non
     apply_transition(risk, transition=transition, actor=actor, reason=reason, expires_on=expires_on)
     db.session.commit()
     return risk
-
-
-def apply_escalation(risk: Risk, *, actor: User | None, note: str | None = "") -> None:
-    """Flag the risk as escalated (to the executives' attention) now, with the note as a comment."""
-    text = clean_text(note, "note", 2000)
-    risk.escalated_at = utcnow()
-    apply_comment(risk, author=actor, body=f"Escalated{': ' + text if text else '.'}")
 
 
 def expired_acceptances(today: date) -> list[Risk]:

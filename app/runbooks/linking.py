@@ -1,11 +1,17 @@
 """Runbooks one tap away on other domains' pages and messages, through app.providers (registered by init_app)."""
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, url_for
+
 from app.auth.models import User
 from app.providers import RelatedLink, UnreadReading, register_provider
 from app.runbooks.matching import runbooks_for, usable_runbooks
 from app.runbooks.models import Runbook
+from app.readiness.chase import register_chase_source
+from app.readiness.tracks.base import ChaseItem, Context
+from app.runbooks.catalog import catalog_entries
 from app.runbooks.reviews import acknowledged_by
 
 
@@ -69,8 +75,28 @@ def unread_for(user: User) -> list[Runbook]:
     return [runbook for runbook in runbooks if user.id in readers_of(runbook) and (runbook.id, user.id) not in done]
 
 
+def runbooks_to_chase(ctx: Context) -> list[ChaseItem]:
+    """For "what to chase": runbook reviews overdue or due within a week, and runbooks flagged "needs review"."""
+    if not ctx.is_current:
+        return []
+    soon = ctx.today + timedelta(days=7)
+    items = []
+    for entry in catalog_entries():
+        owner = entry.runbook.owner.name if entry.runbook.owner else entry.runbook.owner_email or "No owner"
+        url = url_for("runbooks.show", slug=entry.slug)
+        if entry.next_review_on and entry.review_state in ("due", "overdue") and entry.next_review_on <= soon:
+            items.append(ChaseItem(f"Review runbook: {entry.runbook.title} (due {entry.next_review_on:%d %b})", owner,
+                                   url, due_on=entry.next_review_on, urgent=entry.review_state == "overdue"))
+        if "needs_review" in entry.flags:
+            items.append(ChaseItem(f"Runbook needs review: {entry.runbook.title} ({entry.stats.percent}% of "
+                                   f"{entry.stats.runs} runs went wrong)", owner, url, urgent=True))
+    return items
+
+
 def init_app(app: Flask) -> None:
-    """Offer runbooks to alerts, jobs, DR templates and rotations; add them to the global search."""
+    """Offer runbooks to alerts, jobs, DR templates and rotations, and to "what to chase"; add them to the
+    global search."""
+    register_chase_source(app, "runbooks", "Runbooks", runbooks_to_chase, order=65)
     register_provider("alert_links", "runbooks", alert_links)
     register_provider("job_links", "runbooks", job_links)
     register_provider("dr_template_links", "runbooks", dr_template_links)

@@ -18,13 +18,12 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @allow(EVERYONE)
 def index():
-    today = today_in(current_user.time_zone)
-    quarter = calendar.quarter_for(today)
-    region = current_user.region
-    own_close = calendar.region_close(region, quarter, today) if region else None
-    return render_template("home/index.html", quarter=quarter, today=today, own_close=own_close,
-                           closes=calendar.quarter_overview(quarter, today), tasks=open_tasks_for(current_user),
-                           now=utcnow())
+    now = utcnow()
+    quarter = calendar.close_region().quarter_at(now)
+    return render_template("home/index.html", quarter=quarter, today=today_in(current_user.time_zone),
+                           own_close=calendar.own_close(current_user, quarter, now),
+                           closes=calendar.quarter_overview(quarter, now), tasks=open_tasks_for(current_user),
+                           now=now)
 
 
 @bp.route("/healthz")

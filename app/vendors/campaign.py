@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.calendar.services import quarter_for
+from app.calendar.services import person_today, quarter_for
 from app.errors import Invalid
 from app.extensions import db
-from app.timeutil import FiscalQuarter, today_in
+from app.timeutil import FiscalQuarter
 from app.vendors.models import (Vendor, VendorCheck, VendorCheckKind, VendorContact,
                                 VendorContactConfirmation, VendorReminder, VendorTier)
 from app.vendors.services import tier_order, with_ladders
@@ -100,8 +100,8 @@ class CampaignTotals:
 # --- which quarter, which vendors ----------------------------------------------------------------------------
 
 def quarter_of(person: User) -> FiscalQuarter:
-    """The quarter the person is in now, by the date in their own time zone."""
-    return quarter_for(today_in(person.time_zone))
+    """The quarter the person is in now, by the date where they work (their region's zone, else their own)."""
+    return quarter_for(person_today(person))
 
 
 def _key(quarter: FiscalQuarter) -> tuple[int, int]:

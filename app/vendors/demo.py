@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from app.auth.services import find_user_by_email
-from app.calendar.services import current_quarter
+from app.calendar.services import close_region, current_quarter
 from app.extensions import db
-from app.timeutil import today_in, utcnow
+from app.timeutil import utcnow
 from app.vendors import ladder, services, supports
 from app.vendors.models import VendorCheck, VendorCheckKind, VendorContactConfirmation
 
@@ -184,7 +184,7 @@ def seed_demo_vendors() -> int:
     Safe to run twice: a vendor that exists (by name) is left as it is.
     """
     quarter = current_quarter()
-    today = today_in("UTC")
+    today = close_region().today()
     validator = find_user_by_email(DEMO_VALIDATOR)
     now = utcnow()
     last_quarter_at = datetime.combine(quarter.previous().last_day - timedelta(days=12), time(10), UTC)

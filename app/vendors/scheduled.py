@@ -16,12 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.alerting.notices import queue_notice
 from app.auth.models import User
-from app.calendar.models import business_calendar
-from app.calendar.services import quarter_for
+from app.calendar.services import person_calendar, person_today, quarter_for
 from app.extensions import db
 from app.oncall.models import ContactKind, ContactMethod
 from app.oncall.services import list_methods
-from app.timeutil import BusinessCalendar, FiscalQuarter, business_day_offset, close_day, format_bd_offset, today_in
+from app.timeutil import BusinessCalendar, FiscalQuarter, business_day_offset, close_day, format_bd_offset
 from app.vendors.campaign import campaign_vendors_query, unconfirmed_contacts
 from app.vendors.models import ReminderOutcome, Vendor, VendorReminder
 
@@ -34,10 +33,9 @@ NAMES_LISTED = 10
 
 
 def _owner_calendar(owner: User | None) -> tuple[BusinessCalendar, date]:
-    """The owner's business days and today's date there; a vendor without one counts weekends only, in UTC."""
-    if owner is not None and owner.region is not None:
-        return owner.region.calendar, today_in(owner.region.time_zone)
-    return business_calendar(None, None), today_in(owner.time_zone if owner is not None else "UTC")
+    """The owner's business days (their region's holidays, else the close region's) and today's date where they
+    work; a vendor without an owner counts on the close region's calendar and date."""
+    return person_calendar(owner), person_today(owner)
 
 
 def due_offset(offsets: tuple[int, ...], quarter: FiscalQuarter, calendar: BusinessCalendar,

@@ -63,7 +63,11 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 def window_json(window: MaintenanceWindow) -> dict[str, Any]:
-    return {"id": window.id, "kind": window.kind, "description": windows.describe(window), "note": window.note}
+    return {"id": window.id, "kind": window.kind, "description": windows.describe(window), "note": window.note,
+            "time_zone": window.time_zone, "starts_at": _iso(window.starts_at), "ends_at": _iso(window.ends_at),
+            "weekday": window.weekday, "start_time": window.start_time.strftime("%H:%M") if window.start_time else None,
+            "end_time": window.end_time.strftime("%H:%M") if window.end_time else None,
+            "bd_start": window.bd_start, "bd_end": window.bd_end}
 
 
 def run_json(run: JobRun) -> dict[str, Any]:
@@ -193,8 +197,9 @@ def list_watch_job_runs(job_id: int):
 
 @bp.post("/watchlist/jobs/<int:job_id>/maintenance-windows")
 @allow(EDITORS)
-@api_doc("Add a maintenance window: weekly (weekday, start_time, end_time in time_zone) or once (starts_at, "
-         "ends_at as local times in time_zone)", request=WindowForm, status=201, tag=TAG)
+@api_doc("Add a maintenance window: weekly (weekday, start_time, end_time in time_zone), once (starts_at and ends_at "
+         "with their UTC offsets) or freeze (bd_start to bd_end around every quarter's BD0, in the close region)",
+         request=WindowForm, status=201, tag=TAG)
 def add_watch_window(job_id: int):
     job = services.get_job(job_id)
     form = load_form(WindowForm)

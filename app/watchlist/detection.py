@@ -25,7 +25,7 @@ from app.extensions import db
 from app.timeutil import utcnow
 from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
 from app.watchlist.paging import hold_for_maintenance, page_group, page_job
-from app.watchlist.states import record
+from app.watchlist.states import WHY, record
 
 log = logging.getLogger("quarterdeck.watchlist")
 
@@ -72,10 +72,6 @@ def _chain(row, now: datetime) -> list[tuple[datetime, str, str, str]]:
     if missed_at <= now:
         chain.append((missed_at, JobState.LATE.value, JobState.DOWN.value, "missed"))
     return chain
-
-
-WHY = {"late": "past its expected time, within the grace period", "missed": "no run within the grace period",
-       "too_slow": "the run passed its maximum duration"}
 
 
 def _advance(row, now: datetime, summary: Counter) -> None:

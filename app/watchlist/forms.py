@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField,
+from wtforms import (BooleanField, IntegerField, SelectField, StringField, TextAreaField,
                      TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.auth.models import User
 from app.extensions import db
-from app.forms_common import optional_int, zone_field
+from app.forms_common import InstantField, optional_int, zone_field
 from app.oncall.models import EscalationPolicy
 from app.watchlist.models import CRITICALITIES, WatchedApp
 from app.watchlist.services import MAX_MINUTES, NAME_MAX
@@ -88,17 +88,21 @@ class JobForm(_ChoicesForm):
 
 
 class WindowForm(FlaskForm):
-    kind = SelectField("Kind", choices=[SelectChoice("weekly", "Every week"), SelectChoice("once", "Once")], default="weekly")
+    kind = SelectField("Kind", choices=[SelectChoice("weekly", "Every week"), SelectChoice("once", "Once"),
+                                        SelectChoice("freeze", "Every close (business days around BD0)")],
+                       default="weekly")
     time_zone = zone_field("Time zone")
     weekday = SelectField("Day", coerce=optional_int, validate_choice=True,
                           choices=_none() + [SelectChoice(i, day) for i, day in enumerate(WEEKDAYS)],
                           description="weekly: 0 = Monday … 6 = Sunday")
     start_time = TimeField("From", validators=[Optional()], description="weekly: local time")
     end_time = TimeField("To", validators=[Optional()], description="weekly: local time; at or before From = next day")
-    starts_at = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M", validators=[Optional()],
-                                   description="once: local date and time")
-    ends_at = DateTimeLocalField("Ends", format="%Y-%m-%dT%H:%M", validators=[Optional()],
-                                 description="once: local date and time")
+    starts_at = InstantField("Starts", validators=[Optional()], description="once")
+    ends_at = InstantField("Ends", validators=[Optional()], description="once")
+    bd_start = IntegerField("From business day", validators=[Optional(), NumberRange(-60, 60)],
+                            description="every close: offset from BD0, e.g. -2 for BD-2 (close region's days)")
+    bd_end = IntegerField("To business day", validators=[Optional(), NumberRange(-60, 60)],
+                          description="every close: e.g. 3 for BD+3, inclusive")
     note = StringField("Note", validators=[Optional(), Length(max=200)], description="e.g. ERP patching")
 
 

@@ -1,16 +1,16 @@
-"""Run history: listing, pruning to a count per job, the duration trend, uptime per week, and the top jobs."""
+"""Run history: listing, pruning to a count per job, the duration trend and uptime per week (the top jobs and every
+way a job was unhealthy are in reliability.py)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import defer
 
 from app.extensions import db
-from app.timeutil import utcnow
+from app.timeutil import date_in, start_of_day, utcnow
 from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
 
 
@@ -147,13 +147,15 @@ class WeekUptime:
 
 
 def weekly_uptime(job: Job, weeks: int = 8, now: datetime | None = None) -> list[WeekUptime]:
-    """Uptime per ISO week (Monday 00:00 UTC) for the last `weeks` weeks, newest first; the current week so far."""
+    """Uptime per week (Monday 00:00 to Monday 00:00 in the job's own zone) for the last `weeks` weeks, newest
+    first; the current week so far."""
     now = now or utcnow()
-    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = date_in(now, job.time_zone)
+    monday = today - timedelta(days=today.weekday())
     result = []
     for back in range(weeks):
-        start = monday - timedelta(weeks=back)
-        end = min(start + timedelta(weeks=1), now)
+        start = start_of_day(monday - timedelta(weeks=back), job.time_zone)
+        end = min(start_of_day(monday - timedelta(weeks=back - 1), job.time_zone), now)
         watched_from = max(start, job.created_at)
         if watched_from >= end:
             result.append(WeekUptime(start, None, 0.0))
@@ -163,48 +165,3 @@ def weekly_uptime(job: Job, weeks: int = 8, now: datetime | None = None) -> list
         span = (end - watched_from).total_seconds()
         result.append(WeekUptime(start, round(100 * (1 - down / span), 2), down))
     return result
-
-
-# --- top jobs ----------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class JobRank:
-    job: Job
-    runs: int
-    p95_seconds: float | None
-    failures: int
-    late_runs: int
-    too_slow_runs: int
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least `fraction` of the values at or below it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
-
-
-SORTS = {"p95": lambda r: -(r.p95_seconds or 0), "failures": lambda r: -r.failures, "late": lambda r: -r.late_runs}
-
-
-def top_jobs(*, days: int = 30, sort: str = "p95", now: datetime | None = None) -> list[JobRank]:
-    """Every job ranked by p95 duration, failures or late runs over the last `days` days (ties by name)."""
-    since = (now or utcnow()) - timedelta(days=days)
-    durations: dict[int, list[float]] = {}
-    for job_id, seconds in db.session.execute(select(JobRun.job_id, JobRun.duration_seconds).where(
-            JobRun.ended_at >= since, JobRun.duration_seconds.is_not(None))):
-        durations.setdefault(job_id, []).append(seconds)
-    counts = {row.job_id: row for row in db.session.execute(
-        select(JobRun.job_id, func.count().label("runs"),
-               func.sum((JobRun.outcome == RunOutcome.FAILED.value).cast(Integer)).label("failures"),
-               func.sum(JobRun.late.cast(Integer)).label("late"),
-               func.sum(JobRun.too_slow.cast(Integer)).label("too_slow"))
-        .where(JobRun.ended_at >= since).group_by(JobRun.job_id))}
-    ranks = []
-    for job in db.session.scalars(select(Job).order_by(Job.name)):
-        row = counts.get(job.id)
-        ranks.append(JobRank(job=job, runs=row.runs if row else 0, p95_seconds=percentile(durations.get(job.id, []), 0.95),
-                             failures=int(row.failures or 0) if row else 0, late_runs=int(row.late or 0) if row else 0,
-                             too_slow_runs=int(row.too_slow or 0) if row else 0))
-    return sorted(ranks, key=lambda r: (SORTS.get(sort, SORTS["p95"])(r), r.job.name))

@@ -192,16 +192,20 @@ class JobEvent(db.Model):
 class WindowKind(enum.StrEnum):
     ONCE = "once"
     WEEKLY = "weekly"
+    FREEZE = "freeze"  # every quarter's close: business days BD<bd_start> to BD<bd_end> in the close region
 
 
 class MaintenanceWindow(Audited, db.Model):
-    """A time when a job's gaps and failures do not page: once (two instants) or weekly (a local time range)."""
+    """A time when a job's gaps and failures do not page: once (two instants), weekly (a local time range) or
+    each quarter's close freeze (business-day offsets from BD0, whole local days of the close region)."""
 
     __tablename__ = "watch_maintenance_windows"
     __table_args__ = (
         CheckConstraint("(kind = 'once' AND starts_at IS NOT NULL AND ends_at IS NOT NULL AND ends_at > starts_at)"
                         " OR (kind = 'weekly' AND weekday >= 0 AND weekday <= 6 AND start_time IS NOT NULL"
-                        " AND end_time IS NOT NULL)", name="shape"),
+                        " AND end_time IS NOT NULL)"
+                        " OR (kind = 'freeze' AND bd_start IS NOT NULL AND bd_end IS NOT NULL AND bd_end >= bd_start"
+                        " AND bd_start >= -60 AND bd_end <= 60)", name="shape"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +218,8 @@ class MaintenanceWindow(Audited, db.Model):
     start_time: Mapped[time | None] = mapped_column(Time)
     end_time: Mapped[time | None] = mapped_column(Time)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    bd_start: Mapped[int | None] = mapped_column(SmallInteger)  # freeze: first business day, e.g. -2 for BD-2
+    bd_end: Mapped[int | None] = mapped_column(SmallInteger)  # freeze: last business day, e.g. 3 for BD+3
     note: Mapped[str] = mapped_column(String(200), default="")
 
     job: Mapped[Job] = relationship(back_populates="windows")

@@ -6,9 +6,15 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.calendar.services import close_region
 from app.extensions import db
-from app.watchlist.models import Job, JobEvent, JobRun, JobState, MaintenanceWindow, RunOutcome
+from app.watchlist.models import Job, JobEvent, JobRun, JobState, MaintenanceWindow, RunOutcome, WindowKind
 from app.watchlist.schedules import ScheduleSpec, WindowSpec, next_due, window_at
+
+
+# Why the detector moved a job on, as its timeline says it; "missed" is how a missed slot is counted later.
+WHY = {"late": "past its expected time, within the grace period", "missed": "no run within the grace period",
+       "too_slow": "the run passed its maximum duration"}
 
 
 def spec_of(job: Job) -> ScheduleSpec:
@@ -18,7 +24,9 @@ def spec_of(job: Job) -> ScheduleSpec:
 
 def window_spec(window: MaintenanceWindow) -> WindowSpec:
     return WindowSpec(kind=window.kind, starts_at=window.starts_at, ends_at=window.ends_at, weekday=window.weekday,
-                      start_time=window.start_time, end_time=window.end_time, zone=window.time_zone)
+                      start_time=window.start_time, end_time=window.end_time, zone=window.time_zone,
+                      bd_start=window.bd_start, bd_end=window.bd_end,
+                      close=close_region() if window.kind == WindowKind.FREEZE else None)
 
 
 def maintenance_at(job: Job, at: datetime) -> tuple[datetime, datetime] | None:

@@ -16,7 +16,7 @@ from app.forms_common import form_values
 from app.providers import provided
 from app.timeutil import to_zone, utcnow
 from app.views_common import apply_domain_error, page_args
-from app.watchlist import csvio, history, services, windows
+from app.watchlist import csvio, history, reliability, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
 from app.watchlist.models import STATES, Job
 
@@ -43,14 +43,14 @@ def index():
                            next_expected={job.id: services.next_expected(job, now) for job in jobs},
                            last_run={job_id: (run.outcome, history.describe_run(run, now))
                                      for job_id, run in last_runs.items()},
-                           in_zone=to_zone, args={k: v for k, v in filters.items() if v is not None})
+                           args={k: v for k, v in filters.items() if v is not None})
 
 
 @bp.route("/watchlist/top")
 @allow(EVERYONE)
 def top():
-    sort = request.args.get("sort") if request.args.get("sort") in history.SORTS else "p95"
-    return render_template("watchlist/top.html", ranks=history.top_jobs(sort=sort), sort=sort)
+    sort = request.args.get("sort") if request.args.get("sort") in reliability.SORTS else "p95"
+    return render_template("watchlist/top.html", ranks=reliability.top_jobs(sort=sort), sort=sort)
 
 
 @bp.route("/watchlist/jobs/new", methods=["GET", "POST"])
@@ -80,9 +80,7 @@ def _job_page(job: Job, window_form: WindowForm, status: int = 200):
         per_page=min(per_page, 50), timeline=_timeline(job, since, now),
         windows=[(w, windows.describe(w)) for w in job.windows], window_form=window_form,
         trend=history.duration_trend(job), uptime=history.weekly_uptime(job, now=now), due=due,
-        due_job_zone=to_zone(due, job.time_zone) if due else None,
-        viewer_zone=current_user.time_zone, ping_url=f"{base}/ping/{job.ping_key}",
-        badge_url=f"{base}/badge/{job.badge_key}.svg", in_zone=to_zone), status
+        ping_url=f"{base}/ping/{job.ping_key}", badge_url=f"{base}/badge/{job.badge_key}.svg"), status
 
 
 def _timeline(job: Job, since, now) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Maintenance windows of a job: add and remove; and what the timeline shows of them."""
+"""Maintenance windows of a job (one-off, weekly, close freeze): add and remove; and what the timeline shows."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -6,15 +6,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.calendar.services import close_region
 from app.errors import Invalid, NotFound
 from app.extensions import db
-from app.oncall.rotation import resolve_local
-from app.timeutil import is_valid_zone, utcnow
+from app.timeutil import as_utc, is_valid_zone, utcnow
 from app.watchlist.models import Job, MaintenanceWindow, WindowKind
 from app.watchlist.schedules import describe_window, occurrences
 from app.watchlist.states import rearm, window_spec
 
 MAX_ONE_OFF = timedelta(days=31)
+MAX_FREEZE_OFFSET = 60
 
 
 def get_window(job: Job, window_id: int) -> MaintenanceWindow:
@@ -31,26 +32,35 @@ def _zone(value: Any) -> str:
     return zone
 
 
-def _when(value: Any, zone: str, field: str) -> datetime:
-    """A local date and time in `zone` (a datetime without zone), as an instant by the DST rule."""
+def _when(value: Any, field: str) -> datetime:
+    """An aware instant (the form read a bare local time in the viewer's zone; the API demands an offset)."""
     if not isinstance(value, datetime):
         raise Invalid("Give a date and time, e.g. 2026-12-31T22:00.", field)
-    if value.tzinfo is not None:
-        raise Invalid("Give the local time without a zone; the window's zone says where.", field)
-    return resolve_local(value, zone)
+    if value.tzinfo is None:
+        raise Invalid("Give the time with its UTC offset.", field)
+    return as_utc(value)
+
+
+def _offset(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_FREEZE_OFFSET <= value <= MAX_FREEZE_OFFSET:
+        raise Invalid(f"Give a business-day offset from BD0 between -{MAX_FREEZE_OFFSET} and +{MAX_FREEZE_OFFSET}, "
+                      "e.g. -2 for BD-2.", field)
+    return value
 
 
 def add_window(job: Job, *, kind: Any, time_zone: Any = "UTC", starts_at: Any = None, ends_at: Any = None,
-               weekday: Any = None, start_time: Any = None, end_time: Any = None, note: Any = "") -> MaintenanceWindow:
-    """Add a one-off window (two local times) or a weekly one (weekday and local times) to the job."""
+               weekday: Any = None, start_time: Any = None, end_time: Any = None, bd_start: Any = None,
+               bd_end: Any = None, note: Any = "") -> MaintenanceWindow:
+    """Add a window to the job: one-off (two instants, shown in `time_zone`), weekly (weekday and local times in
+    `time_zone`) or a close freeze (BD<bd_start> to BD<bd_end> of every quarter, in the close region)."""
     zone = _zone(time_zone)
     note = (note or "").strip()
     if len(note) > 200:
         raise Invalid("Use at most 200 characters.", "note")
     window = MaintenanceWindow(job_id=job.id, kind=kind, time_zone=zone, note=note)
     if kind == WindowKind.ONCE:
-        window.starts_at = _when(starts_at, zone, "starts_at")
-        window.ends_at = _when(ends_at, zone, "ends_at")
+        window.starts_at = _when(starts_at, "starts_at")
+        window.ends_at = _when(ends_at, "ends_at")
         if window.ends_at <= window.starts_at:
             raise Invalid("The end must come after the start.", "ends_at")
         if window.ends_at - window.starts_at > MAX_ONE_OFF:
@@ -65,8 +75,13 @@ def add_window(job: Job, *, kind: Any, time_zone: Any = "UTC", starts_at: Any = 
         if start_time == end_time:
             raise Invalid("The window must last longer than zero minutes.", "end_time")
         window.weekday, window.start_time, window.end_time = weekday, start_time, end_time
+    elif kind == WindowKind.FREEZE:
+        window.bd_start, window.bd_end = _offset(bd_start, "bd_start"), _offset(bd_end, "bd_end")
+        if window.bd_end < window.bd_start:
+            raise Invalid("The last business day must not come before the first.", "bd_end")
+        window.time_zone = close_region().zone
     else:
-        raise Invalid("Choose one-off or weekly.", "kind")
+        raise Invalid("Choose one-off, weekly or close freeze.", "kind")
     db.session.add(window)
     db.session.flush()
     rearm_if_held(job)

@@ -132,11 +132,11 @@ def test_the_alert_page_shows_facts_position_timeline_and_messages_in_the_viewer
 
     assert "#%d ERP billing job missed its run" % paged.id in text
     assert "erp-billing" in text and "Job 42 exited 3" in text and "Billing" in text
-    # Next step due 10:10 UTC = 18:10 in Manila (UTC+8).
-    assert "Step 1 of 2 paged. Next: step 2 at 2026-11-18 18:10 PST." in text
+    # Next step due 10:10 UTC = 18:10 in Manila (UTC+8): named by offset and place ("PST" would be ambiguous).
+    assert "Step 1 of 2 paged. Next: step 2 at 2026-11-18 18:10 UTC+8, Manila." in text
     timeline = squash(re.search(r'data-testid="timeline">(.*?)</ol>', html, re.S).group(1))
     assert timeline.index("triggered") < timeline.index("escalated")
-    assert "2026-11-18 18:00:00 PST" in timeline and "paging Rowan" in timeline
+    assert "2026-11-18 18:00:00 UTC+8, Manila" in timeline and "paging Rowan" in timeline
     messages = squash(re.search(r'data-testid="alert-messages">(.*?)</table>', html, re.S).group(1))
     assert "SMS" in messages and "+14155550101" in messages and "pending" in messages
 
@@ -178,7 +178,7 @@ def test_acknowledging_again_says_who_already_did_and_when(login_as, paged, cloc
     form_post(client, f"/alerts/{paged.id}/acknowledge", {}, page_url=f"/alerts/{paged.id}")
 
     page = client.get(f"/alerts/{paged.id}").get_data(as_text=True)
-    assert f"Alert #{paged.id} was already acknowledged by Priya at 10:00 GMT." in page
+    assert f"Alert #{paged.id} was already acknowledged by Priya at 10:00 UTC, London." in page
     acknowledgements = db.session.scalars(select(AlertEvent).where(AlertEvent.alert_id == paged.id,
                                                                    AlertEvent.kind == "acknowledged")).all()
     assert len(acknowledgements) == 1

@@ -25,9 +25,9 @@ def log_rows(html: str) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize("zone, shown", [
-    ("Europe/London", "2026-11-22 03:10 GMT"),
-    ("America/Los_Angeles", "2026-11-21 19:10 PST"),  # the evening before, where the viewer is
-    ("Asia/Tokyo", "2026-11-22 12:10 JST"),
+    ("Europe/London", "2026-11-22 03:10 UTC, London"),
+    ("America/Los_Angeles", "2026-11-21 19:10 UTC−8, Los Angeles"),  # the evening before, where the viewer is
+    ("Asia/Tokyo", "2026-11-22 12:10 UTC+9, Tokyo"),
 ])
 def test_history_times_are_shown_in_the_viewers_time_zone(login_as, zone, shown):
     with time_machine.travel(datetime(2026, 11, 22, 3, 10, tzinfo=timezone.utc), tick=False):

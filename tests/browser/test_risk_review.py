@@ -54,14 +54,24 @@ def test_a_crisis_team_member_runs_the_weekly_review_from_agenda_to_minutes(page
     page.get_by_label("New residual likelihood").select_option(str(new_likelihood))
     page.get_by_label("Note for the minutes").fill("Load test passed at 3x")
     page.get_by_role("button", name="Record the decision").click()
-    page.wait_for_url(re.compile(r"/meeting\?item=2$"))
-    assert page.get_by_text(re.compile(r"Residual score \d×\d \(\w+\) → \d×\d")).is_visible()
+    # The page stays on the item: a meeting often takes more than one decision on a risk.
+    page.wait_for_url(re.compile(r"/meeting\?item=1$"))
+    assert page.get_by_text(re.compile(r"Residual score \d×\d \(\w+\) → \d×\d")).first.is_visible()
+    assert page.get_by_test_id("decision").inner_text().startswith("Change the score")
+    page.get_by_label("Add an action").check()
+    page.get_by_label("Action", exact=True).fill("Run the load test again at 4x")
+    page.get_by_label("Action owner").select_option(label="Rowan Responder")
+    page.get_by_label("Action due").fill((date.today() + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url(re.compile(r"/meeting\?item=1$"))
+    assert page.get_by_test_id("decision").count() == 2
 
-    # The keyboard walks the agenda: back to item 1 (decided, no form), then forward again.
+    # The keyboard walks the agenda: on to item 2, back to item 1, forward again.
+    page.locator("body").press("j")
+    page.wait_for_url(re.compile(r"/meeting\?item=2$"))
     page.locator("body").press("ArrowLeft")
     page.wait_for_url(re.compile(r"/meeting\?item=1$"))
     assert item_heading(page) == first
-    assert page.get_by_test_id("decision").inner_text().startswith("Change the score")
     page.locator("body").press("j")
     page.wait_for_url(re.compile(r"/meeting\?item=2$"))
 
@@ -72,14 +82,14 @@ def test_a_crisis_team_member_runs_the_weekly_review_from_agenda_to_minutes(page
     page.get_by_label("Action owner").select_option(label="Rowan Responder")
     page.get_by_label("Action due").fill(due)
     page.get_by_role("button", name="Record the decision").click()
-    page.wait_for_url(re.compile(r"/meeting\?item=3$"))
-    assert page.get_by_text("Action added: Rehearse the failover with the vendor").is_visible()
+    page.wait_for_url(re.compile(r"/meeting\?item=2$"))
+    assert page.get_by_text("Action added: Rehearse the failover with the vendor").first.is_visible()
 
     page.get_by_role("link", name="Finish the meeting").click()
     page.wait_for_url(re.compile(r"/finish$"))
     assert page.get_by_label("Casey Crisis").is_checked()
     page.get_by_label("Avery Admin").check()
-    page.get_by_label("Summary").fill("Two decisions; the rest carried to next week.")
+    page.get_by_label("Summary").fill("Three decisions; the rest carried to next week.")
     page.get_by_role("button", name="Finish and save the minutes").click()
     page.wait_for_url(re.compile(r"/reviews/\d+/minutes$"))
 
@@ -88,6 +98,7 @@ def test_a_crisis_team_member_runs_the_weekly_review_from_agenda_to_minutes(page
     decisions = page.get_by_test_id("minutes-decisions").inner_text()
     assert "Change the score" in decisions and "Load test passed at 3x" in decisions
     assert "Add an action" in decisions and "Rehearse the failover with the vendor" in decisions
+    assert "Run the load test again at 4x" in decisions
     assert "Not discussed" in minutes.inner_text()
     markdown = page.get_by_role("link", name="Download as Markdown").get_attribute("href")
     assert markdown.endswith("/minutes.md")

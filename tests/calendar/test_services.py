@@ -190,7 +190,7 @@ def test_the_overview_has_one_close_per_region_in_name_order(amer):
     calendar.create_region(**{**EMEA, "name": "APAC", "time_zone": "Asia/Manila", "holiday_country": "PH",
                               "holiday_subdivision": None})
 
-    overview = calendar.quarter_overview(calendar.quarter_for(WORKED_DAY), WORKED_DAY)
+    overview = calendar.quarter_overview(calendar.quarter_for(WORKED_DAY), on=WORKED_DAY)
 
     assert [close.region.name for close in overview] == ["AMER", "APAC", "EMEA"]
     assert overview[0].business_days_left == 46

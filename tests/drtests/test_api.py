@@ -31,7 +31,7 @@ def test_an_exercise_is_scheduled_and_worked_through_the_api(api_as, make_templa
                                     ("B", "validate", 5, "1", True, False, False)])
     lead = api_as("crisis_team")
     created = lead.post("/api/v1/drtests/exercises", json={
-        "template_id": template.id, "kind": "simulation", "scheduled_for": "2026-12-01T09:00",
+        "template_id": template.id, "kind": "simulation", "scheduled_for": "2026-12-01T09:00Z",
         "owner_id": lead.user.id})
     assert created.status_code == 201, created.json
     body = created.json

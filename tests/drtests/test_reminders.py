@@ -71,3 +71,37 @@ def test_a_quarter_with_an_exercise_is_not_flagged(make_exercise, clock):
     clock.at(datetime(2026, 12, 20, 12, tzinfo=UTC))
     assert flag_quarter_without_exercise()["flagged"] == 0
     assert db.session.scalars(select(QuarterFlag)).first() is None
+
+
+@pytest.mark.config(CLOSE_WINDOW_COUNTRY="US")
+def test_the_bd_minus_30_flag_counts_the_close_regions_holidays(make_user, clock):
+    # With US holidays (Christmas, New Year's Day, Martin Luther King Day) BD-30 moves from Friday 18 to Tuesday
+    # 15 December 2026: a weekends-only count would flag three business days late.
+    lead = make_user("crisis_team")
+    verified_email(lead)
+    clock.at(datetime(2026, 12, 14, 12, tzinfo=UTC))
+    assert flag_quarter_without_exercise()["flagged"] == 0
+    clock.at(datetime(2026, 12, 15, 12, tzinfo=UTC))
+    assert flag_quarter_without_exercise()["flagged"] == 1
+
+
+@pytest.mark.config(CLOSE_TIME_ZONE="Asia/Manila")
+def test_the_bd_minus_30_flag_starts_on_the_close_regions_date(make_user, clock):
+    make_user("crisis_team")
+    # 16:30 UTC on Thursday 17 December is 00:30 on Friday 18 December in Manila: BD-30 there.
+    clock.at(datetime(2026, 12, 17, 15, 59, tzinfo=UTC))
+    assert flag_quarter_without_exercise()["flagged"] == 0
+    clock.at(datetime(2026, 12, 17, 16, 30, tzinfo=UTC))
+    assert flag_quarter_without_exercise()["flagged"] == 1
+
+
+def test_a_reminder_names_the_start_in_the_persons_zone(make_exercise, make_user, clock):
+    person = make_user("responder", time_zone="America/Los_Angeles")
+    verified_email(person)
+    make_exercise(scheduled_for=datetime(2026, 11, 26, 17, tzinfo=UTC), participants=[person])
+    clock.at(datetime(2026, 11, 25, 12, tzinfo=UTC))
+
+    remind_participants()
+
+    [message] = [m for m in sent("drtest_reminder") if m.user_id == person.id]
+    assert "2026-11-26 09:00 (UTC-8, Los Angeles)" in message.body

@@ -116,7 +116,7 @@ def test_rescheduling_and_cancelling_through_the_api(api_as, make_exercise, make
     editor = api_as("crisis_team")
     url = f"/api/v1/drtests/exercises/{exercise_id}"
 
-    moved = editor.patch(url, json={"scheduled_for": "2026-12-10T17:30", "participant_ids": [person.id]})
+    moved = editor.patch(url, json={"scheduled_for": "2026-12-10T17:30Z", "participant_ids": [person.id]})
     assert moved.status_code == 200, moved.json
     assert moved.json["scheduled_for"].startswith("2026-12-10T17:30") and moved.json["kind"] == kind
     bad = editor.patch(url, json={"kind": "rehearsal"})

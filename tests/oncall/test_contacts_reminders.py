@@ -51,11 +51,21 @@ def test_reminders_go_out_from_bd_minus_10_in_the_persons_region_until_the_close
     assert len(reminders()) == sent
 
 
-def test_a_regionless_person_counts_business_days_on_a_weekends_only_calendar(make_user, add_contact_method):
+def test_a_regionless_person_counts_business_days_on_the_close_regions_calendar(make_user, add_contact_method):
+    # No CLOSE_WINDOW_COUNTRY: the close region counts weekends only.
     person = make_user("responder", time_zone="America/Los_Angeles")
     add_contact_method(person, "email", "nomad@example.com", verified=True)
     assert run_on(at_noon_in_los_angeles(14)) == NOTHING
     assert run_on(at_noon_in_los_angeles(15))["sent"] == 1
+
+
+@pytest.mark.config(CLOSE_WINDOW_COUNTRY="US")
+def test_a_regionless_person_counts_the_close_regions_holidays(make_user, add_contact_method):
+    # With US holidays BD-10 is Thursday 14 January, not Friday 15.
+    person = make_user("responder", time_zone="America/Los_Angeles")
+    add_contact_method(person, "email", "nomad@example.com", verified=True)
+    assert run_on(at_noon_in_los_angeles(13)) == NOTHING
+    assert run_on(at_noon_in_los_angeles(14))["sent"] == 1
 
 
 def test_running_twice_reminds_once_per_quarter(us_responder):

@@ -43,10 +43,10 @@ def two_schedules(make_rotation, make_oncall_schedule, make_user, ana):
     secondary = make_oncall_schedule("Secondary", [make_rotation(members=[ben, ana])])
     with time_machine.travel(utc(2026, 11, 1), tick=False):
         # Ana beside Ben for four hours, and beside herself (which changes nothing) in her own week.
-        schedules.create_override(primary, user_id=ana.id, mode="add", start_at=datetime(2026, 11, 24, 10),
-                                  end_at=datetime(2026, 11, 24, 14))
-        schedules.create_override(primary, user_id=ana.id, mode="add", start_at=datetime(2026, 11, 17, 10),
-                                  end_at=datetime(2026, 11, 17, 14))
+        schedules.create_override(primary, user_id=ana.id, mode="add", start_at=utc(2026, 11, 24, 10),
+                                  end_at=utc(2026, 11, 24, 14))
+        schedules.create_override(primary, user_id=ana.id, mode="add", start_at=utc(2026, 11, 17, 10),
+                                  end_at=utc(2026, 11, 17, 14))
     return primary, secondary
 
 

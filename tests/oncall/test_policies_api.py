@@ -231,8 +231,7 @@ def test_an_unencoded_plus_in_at_still_reads_as_an_offset(api_as, saved):
     assert response.get_json()["at"] == "2027-01-25T23:30:00+00:00"
 
 
-@pytest.mark.parametrize("at", ["yesterday", "2027-01-26T09:00:00", "2027-13-01T00:00:00Z",
-                                "0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"])
+@pytest.mark.parametrize("at", ["yesterday", "2027-13-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"])
 def test_a_bad_at_is_a_400_naming_it(api_as, saved, at):
     response = api_as("executive").get(f"{URL}/{saved['id']}/effective-steps", query_string={"at": at})
 

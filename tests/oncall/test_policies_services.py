@@ -409,3 +409,15 @@ def test_the_close_window_country_is_upper_cased():
 def test_a_malformed_close_window_setting_stops_start_up_naming_it(env, name):
     with pytest.raises(ConfigError, match=name):
         load_config({**GOOD_ENV, **env})
+
+
+@pytest.mark.config(FISCAL_YEAR_START_MONTH=2, CLOSE_WINDOW_COUNTRY="", CLOSE_TIME_ZONE="America/Los_Angeles")
+@pytest.mark.parametrize("at, inside", [
+    (utc(2027, 1, 26, 7, 59), False),  # 23:59 on Monday 25 January in Los Angeles (BD-4 there)
+    (utc(2027, 1, 26, 8, 0), True),  # midnight starting Tuesday 26 January in Los Angeles: BD-3
+    (utc(2027, 2, 4, 7, 59), True),  # 23:59 on Wednesday 3 February there: still BD+3
+    (utc(2027, 2, 4, 8, 0), False),
+])
+def test_the_close_window_follows_the_close_regions_local_days(app, at, inside):
+    assert policies.close_window(Q4_FY27) == (utc(2027, 1, 26, 8), utc(2027, 2, 4, 8))
+    assert policies.in_close_window(at) is inside

@@ -74,9 +74,9 @@ def test_the_reminder_goes_once_and_names_the_start_in_the_persons_zone(primary,
     assert drain_outbox() == 1
     db.session.refresh(message)
     assert (message.status, message.channel) == ("sent", "console")
-    # 09:00 UTC is 09:00 GMT in London in November.
+    # 09:00 UTC is 09:00 GMT in London in November: the zone by offset and place (ASCII for SMS), never "GMT".
     assert message.body == ("Quarterdeck: your on-call shift for Primary starts at Mon 09 Nov 09:00 "
-                            "Europe/London.")
+                            "(UTC, London).")
 
 
 def test_the_incoming_person_is_told_at_the_hand_off_until_when(primary, ana_ben):
@@ -86,7 +86,7 @@ def test_the_incoming_person_is_told_at_the_hand_off_until_when(primary, ana_ben
     assert result == NOTHING | {"handoffs": 1} and again == NOTHING
     [message] = sent("handoff")
     # Ben's shift runs to the next Monday's hand-off, 2026-11-16 09:00 GMT.
-    assert message.body == "Quarterdeck: you are now on call for Primary until Mon 16 Nov 09:00 Europe/London."
+    assert message.body == "Quarterdeck: you are now on call for Primary until Mon 16 Nov 09:00 (UTC, London)."
 
 
 @pytest.mark.parametrize("moment, told", [(at(9), True), (at(9, 5), True), (at(9, 6), False)])
@@ -115,7 +115,7 @@ def test_the_reminder_goes_through_the_first_method_of_the_persons_plan(make_use
     # Email: the first line of the template is the subject; 09:00 UTC is 01:00 PST.
     assert message.subject == "On-call shift soon: Primary"
     assert message.body == ("Quarterdeck: your on-call shift for Primary starts at Mon 02 Nov 01:00 "
-                            "America/Los_Angeles.")
+                            "(UTC-8, Los Angeles).")
 
 
 def test_someone_without_a_usable_method_is_counted_and_logged_once(make_user, make_rotation,
@@ -154,8 +154,8 @@ def test_each_schedule_reminds_separately_and_an_override_starts_a_shift(primary
     eve = make_user(Role.RESPONDER, name="Eve")
     reachable_by(eve, "sms", "+14155550177")
     with time_machine.travel(at(0), tick=False):
-        schedules.create_override(primary, user_id=eve.id, mode="add", start_at=datetime(2026, 11, 9, 8, 30),
-                                  end_at=datetime(2026, 11, 9, 10))
+        schedules.create_override(primary, user_id=eve.id, mode="add", start_at=datetime(2026, 11, 9, 8, 30, tzinfo=UTC),
+                                  end_at=datetime(2026, 11, 9, 10, tzinfo=UTC))
 
     result = run_at(at(8, 0))
 

@@ -12,8 +12,8 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from app.oncall.rotation import (ADD, CUSTOM, DAILY, HOURLY, REPLACE, WEEKLY, LayerSpec, OverrideSpec, RotationSpec,
-                                 ScheduleSpec, gaps, on_call, resolve_local, shifts_of, timeline)
-from app.timeutil import UTC
+                                 ScheduleSpec, gaps, on_call, shifts_of, timeline)
+from app.timeutil import UTC, wall_clock_to_utc
 
 LA, LONDON, MANILA = "America/Los_Angeles", "Europe/London", "Asia/Manila"
 WEEKDAYS, EVERY_DAY = frozenset(range(5)), frozenset(range(7))
@@ -40,7 +40,7 @@ def utc(*parts: int) -> datetime:
 ], ids=["LA-spring-gap", "London-spring-gap", "LA-fall-ambiguous", "London-fall-ambiguous", "LA-ordinary",
         "Manila"])
 def test_a_wall_clock_time_resolves_by_the_dst_rule(zone, local, expected):
-    assert resolve_local(local, zone) == expected
+    assert wall_clock_to_utc(local.date(), local.time(), zone) == expected
 
 
 @pytest.mark.parametrize("zone, anchor, shift, expected", [

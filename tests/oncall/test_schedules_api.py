@@ -116,7 +116,6 @@ def test_a_schedule_and_its_layers_are_managed_as_sub_resources(api_as, make_rot
     ("", ["Ana"]),  # now: Wednesday, Ana's week
     ("2026-11-09T08:59:59Z", ["Ana"]),
     ("2026-11-09T09:00:00Z", ["Ben"]),  # Monday's hand-off
-    ("2026-11-09T09:00:00", ["Ben"]),  # no offset: UTC
     ("2026-11-09T01:00:00-08:00", ["Ben"]),  # 09:00 UTC
     ("2026-11-09T09:30:00%2B01:00", ["Ana"]),  # 08:30 UTC ('+' sent as %2B)
     ("2026-11-07T12:00:00Z", []),  # Saturday: a gap
@@ -178,18 +177,18 @@ def test_the_timeline_lists_segments_gaps_holidays_and_who_cannot_be_phoned(api_
 
 
 @time_machine.travel(NOW, tick=False)
-def test_overrides_are_listed_added_in_utc_and_deleted(api_as, weekday_schedule, make_user):
+def test_overrides_are_listed_added_with_their_offsets_and_deleted(api_as, weekday_schedule, make_user):
     cy = make_user(Role.RESPONDER, name="Cy")
     api = api_as(Role.CRISIS_TEAM)
     base = f"/api/v1/schedules/{weekday_schedule.id}"
 
-    added = api.post(f"{base}/overrides", json={"user_id": cy.id, "mode": "replace", "start_at": "2026-11-05T09:00",
+    added = api.post(f"{base}/overrides", json={"user_id": cy.id, "mode": "replace", "start_at": "2026-11-05T09:00Z",
                                                 "end_at": "2026-11-05T17:00:00+01:00", "reason": "swap"})
     listed = api.get(f"{base}/overrides").get_json()
     oncall = api.get(f"{base}/oncall?at=2026-11-05T12:00:00Z").get_json()
 
     assert added.status_code == 201
-    # No offset: UTC. An offset is honoured: 17:00+01:00 is 16:00 UTC.
+    # Z is UTC; an offset is honoured: 17:00+01:00 is 16:00 UTC.
     assert (listed[0]["start_at"], listed[0]["end_at"]) == ("2026-11-05T09:00:00Z", "2026-11-05T16:00:00Z")
     assert [person["name"] for person in oncall["users"]] == ["Cy"]
     deleted = api.delete(f"/api/v1/overrides/{added.get_json()['id']}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -79,8 +79,9 @@ def test_the_rotation_page_lists_its_people_and_next_hand_offs_in_the_viewers_zo
     page = text(login_as(Role.EXECUTIVE, time_zone="America/Los_Angeles").get(f"/rotations/{rotation.id}"))
 
     # Next hand-off: Monday 2026-11-09 09:00 UTC = 01:00 PST, to Ben; then 11-16 to Ana.
-    assert re.search(r"Mon 09 Nov 2026 01:00 PST</td><td>Ben", page)
-    assert re.search(r"Mon 16 Nov 2026 01:00 PST</td><td>Ana", page)
+    # The zone by offset and place, never "PST" (which Manila uses too).
+    assert re.search(r"Mon 09 Nov 2026 01:00 UTC−8, Los Angeles</td><td>Ben", page)
+    assert re.search(r"Mon 16 Nov 2026 01:00 UTC−8, Los Angeles</td><td>Ana", page)
     assert "on call now" in page.split("Ben")[0]  # the marker sits beside Ana, listed first
     assert "Remove" not in page  # read-only for an executive
 
@@ -171,9 +172,9 @@ def test_the_schedule_page_shows_now_the_gaps_the_holidays_and_who_cannot_be_pho
 
 @time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize("query, shown_zone, first_gap", [
-    ("", "America/Los_Angeles", "Fri 06 Nov 16:00"),  # the viewer's own zone: Sat 00:00 UTC = Fri 16:00 PST
-    ("?zone=Asia/Manila", "Asia/Manila", "Sat 07 Nov 08:00"),
-    ("?zone=Not/AZone", "America/Los_Angeles", "Fri 06 Nov 16:00"),  # unknown: back to the viewer's zone
+    ("", "UTC−8, Los Angeles", "Fri 06 Nov 16:00"),  # the viewer's own zone: Sat 00:00 UTC = Fri 16:00 PST
+    ("?zone=Asia/Manila", "UTC+8, Manila", "Sat 07 Nov 08:00"),
+    ("?zone=Not/AZone", "UTC−8, Los Angeles", "Fri 06 Nov 16:00"),  # unknown: back to the viewer's zone
 ])
 def test_the_timeline_is_shown_in_the_viewers_zone_or_the_one_asked_for(login_as, weekday_schedule, query,
                                                                           shown_zone, first_gap):
@@ -261,7 +262,7 @@ def test_a_schedule_is_created_then_given_layers_on_its_edit_page(login_as, make
         (apac.id, [0, 1, 2], time(9), "Asia/Manila"), (night.id, [5, 6], time(0), "Asia/Manila")]
     assert no_days.status_code == 422 and "Pick at least one day" in text(no_days)
     page = text(client.get(edit))
-    assert "Mon–Wed" in page and "09:00–18:00 Asia/Manila" in page and "Sat, Sun" in page
+    assert "Mon–Wed" in page and "09:00–18:00 UTC+8, Manila" in page and "Sat, Sun" in page
 
 
 def test_layers_are_reordered_and_removed_on_the_edit_page(login_as, make_rotation, make_oncall_schedule):
@@ -306,3 +307,23 @@ def test_the_feed_address_is_shown_once_and_can_be_revoked(app, login_as):
     assert secret not in (feed.token_hash, feed.prefix)  # only a hash of the secret is kept
     revoked = form_post(client, "/schedules/my-feed/revoke", {}, page_url="/schedules/my-feed")
     assert revoked.status_code == 302 and db.session.scalar(select(CalendarFeed)) is None
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("zone, start_at, stored", [
+    ("America/Los_Angeles", "2027-03-14T02:30", datetime(2027, 3, 14, 10, tzinfo=UTC)),  # skipped: the jump
+    ("America/Los_Angeles", "2027-11-07T01:30", datetime(2027, 11, 7, 8, 30, tzinfo=UTC)),  # twice: the first
+    ("Australia/Sydney", "2027-10-03T02:30", datetime(2027, 10, 2, 16, tzinfo=UTC)),
+    ("Europe/London", "2027-03-28T01:30", datetime(2027, 3, 28, 1, tzinfo=UTC)),
+])
+def test_an_override_form_reads_a_bare_time_in_the_editors_zone_by_the_dst_rule(login_as, weekday_schedule,
+                                                                                make_user, zone, start_at, stored):
+    cy = make_user(Role.RESPONDER, name="Cy")
+    client = login_as(Role.CRISIS_TEAM, time_zone=zone)
+    url = f"/schedules/{weekday_schedule.id}"
+    end = (stored + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%MZ")
+
+    added = form_post(client, f"{url}/overrides", override_form(cy, start_at=start_at, end_at=end), page_url=url)
+
+    assert added.status_code == 302, added.get_data(as_text=True)
+    assert db.session.scalar(select(ScheduleOverride.start_at)) == stored

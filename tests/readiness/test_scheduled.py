@@ -34,10 +34,10 @@ def test_the_scheduler_creates_the_current_quarters_checklist_once(app, make_use
 
 
 def test_one_snapshot_a_day_however_often_the_job_runs(app, clock):
-    assert snapshot_today() is True
-    assert snapshot_today() is False
+    assert snapshot_today() == {"frozen": False, "snapshot": True}
+    assert snapshot_today() == {"frozen": False, "snapshot": False}
     clock.move_to(datetime(2026, 11, 18, 1, tzinfo=UTC))
-    assert snapshot_today() is True
+    assert snapshot_today() == {"frozen": False, "snapshot": True}
     days = db.session.scalars(select(ReadinessSnapshot.day).order_by(ReadinessSnapshot.day)).all()
     assert [day.isoformat() for day in days] == ["2026-11-17", "2026-11-18"]
 

@@ -82,10 +82,10 @@ def test_a_job_down_now_a_recent_failure_and_a_missing_runbook_cost_points(app, 
     texts = {reason.text: reason for reason in result.reasons}
     assert texts["Down (failed): Tax calculation"].url == f"/watchlist/jobs/{down.id}"
     assert texts["Down (failed): Tax calculation"].points == 10
-    assert texts["Failed in the last 7 days: GL posting"].points == 4
+    assert texts["Unhealthy in the last 7 days: GL posting (1 failed)"].points == 4
     assert texts["No runbook link: Bookings load"].points == 2
     assert result.score == 100 - 10 - 4 - 2
-    assert not any("Bookings load" in text and "Failed" in text for text in texts)
+    assert not any("Bookings load" in text and "Unhealthy" in text for text in texts)
 
 
 def test_critical_vendors_not_validated_unconfirmed_contacts_and_contracts_ending_before_close(

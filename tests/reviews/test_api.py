@@ -23,9 +23,14 @@ def test_a_meeting_runs_through_the_api(app, api_as, make_risk, at):
     assert refused.status_code == 422 and "decision" in refused.get_json()["fields"]
     decided = api.post(f"/api/v1/reviews/{review['id']}/items/{item['id']}/decision",
                        json={"decision": "change_score", "likelihood": 3, "impact": 4, "note": "Better"})
-    assert decided.status_code == 200 and decided.get_json()["outcome"] == "Residual score 4×4 (high) → 3×4 (high)."
-    twice = api.post(f"/api/v1/reviews/{review['id']}/items/{item['id']}/decision", json={"decision": "keep"})
-    assert twice.status_code == 409
+    assert decided.status_code == 200
+    assert [(d["decision"], d["outcome"], d["note"]) for d in decided.get_json()["decisions"]] == [
+        ("change_score", "Residual score 4×4 (high) → 3×4 (high).", "Better")]
+    twice = api.post(f"/api/v1/reviews/{review['id']}/items/{item['id']}/decision",
+                     json={"decision": "change_score", "likelihood": 2, "impact": 4})
+    assert twice.status_code == 409 and "decision" in twice.get_json()["fields"]
+    kept = api.post(f"/api/v1/reviews/{review['id']}/items/{item['id']}/decision", json={"decision": "keep"})
+    assert kept.status_code == 409  # keeping it as is would contradict the change just made
 
     no_one = api.post(f"/api/v1/reviews/{review['id']}/finish", json={"summary": "x"})
     assert no_one.status_code == 422 and "attendee_ids" in no_one.get_json()["fields"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert
 
 from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.reviews import meeting, queries
 from app.reviews.agenda import build_review
 from app.reviews.minutes import minutes_markdown
-from app.reviews.models import ReviewItem
+from app.reviews.models import ReviewDecision
 from app.risks import history
 from tests.risks.fixtures import TUESDAY
 
@@ -38,8 +38,11 @@ def item_titled(review, title):
 
 
 def decide(review, title, actor, at, **values):
+    """Record one decision on the item titled `title`; returns the item."""
+    item = item_titled(review, title)
     with at(TUESDAY + timedelta(minutes=10)):
-        return meeting.record_decision(review, item_titled(review, title), actor=actor, **values)
+        meeting.record_decision(review, item, actor=actor, **values)
+    return item
 
 
 def test_changing_the_score_goes_through_the_register_and_counts_as_a_review(review, chair, at):
@@ -48,7 +51,9 @@ def test_changing_the_score_goes_through_the_register_and_counts_as_a_review(rev
     risk = item.risk
     assert (risk.likelihood, risk.impact, risk.level.value) == (2, 4, "medium")
     assert item.outcome == "Residual score 4×4 (high) → 2×4 (medium)."
-    assert (item.decision, item.note, item.decided_by_name) == ("change_score", "Workers doubled", "Casey Chair")
+    [decision] = item.decisions
+    assert (decision.decision, decision.note, decision.decided_by_name) == ("change_score", "Workers doubled",
+                                                                            "Casey Chair")
     assert history.score_history(risk)[-1].cause == "review"
     assert risk.last_reviewed_at == TUESDAY + timedelta(minutes=10)
     assert risk.next_review_on == TODAY + timedelta(days=30)  # medium now
@@ -60,7 +65,7 @@ def test_the_same_score_is_not_a_change(review, chair, at):
         decide(review, "Order import backlog", chair, at, decision="change_score", likelihood=4, impact=4)
     assert error.value.field == "likelihood"
     db.session.rollback()
-    assert item_titled(review, "Order import backlog").decision is None
+    assert item_titled(review, "Order import backlog").decisions == []
 
 
 def test_adding_an_action_is_checked_like_the_risk_page(review, chair, owner, at):
@@ -97,13 +102,33 @@ def test_closing_needs_a_reason_and_escalating_flags_the_risk(review, chair, at)
     escalated = decide(review, "Order import backlog", chair, at, decision="escalate", note="Needs budget")
     assert closed.risk.status.value == "closed" and closed.risk.next_review_on is None
     assert escalated.risk.escalated_at == TUESDAY + timedelta(minutes=10)
-    assert escalated.outcome == "Escalated to the executives."
+    assert escalated.outcome == "Escalated to the executives, but there is no active executive to notify."
 
 
-def test_an_item_gets_one_decision(review, chair, at):
+def test_an_item_takes_several_decisions_each_on_the_risks_history(review, chair, owner, at, login_as):
+    item = decide(review, "Tax engine outage", chair, at, decision="accept", reason="Tolerable",
+                  expires_on=TODAY + timedelta(days=20), note="Until the vendor ships the fix")
+    decide(review, "Tax engine outage", chair, at, decision="add_action", action_description="Track the fix",
+           action_owner_id=owner.id, action_due_on=TODAY + timedelta(days=10))
+    decide(review, "Tax engine outage", chair, at, decision="add_action", action_description="Test the fix",
+           action_owner_id=owner.id, action_due_on=TODAY + timedelta(days=12))
+
+    assert item.decision_values == ["accept", "add_action", "add_action"]
+    assert item.risk.status.value == "accepted" and len(item.risk.actions) == 2
+    page = login_as("executive").get(f"/risks/{item.risk_id}").get_data(as_text=True)
+    table = page[page.index('data-testid="risk-reviews"'):page.index("</table>", page.index('data-testid="risk-reviews"'))]
+    assert table.count("2026-W47") == 3 and "Accepted until 2026-12-07" in table and "Test the fix" in table
+
+
+def test_the_same_decision_twice_and_keep_beside_another_are_refused(review, chair, at):
     decide(review, "Tax engine outage", chair, at, decision="keep")
-    with pytest.raises(Conflict, match="already has a decision"):
-        decide(review, "Tax engine outage", chair, at, decision="keep")
+    with pytest.raises(Conflict, match="kept as it is"):
+        decide(review, "Tax engine outage", chair, at, decision="close", reason="Gone")
+    decide(review, "Order import backlog", chair, at, decision="change_score", likelihood=3, impact=4)
+    with pytest.raises(Conflict, match="already has this decision"):
+        decide(review, "Order import backlog", chair, at, decision="change_score", likelihood=2, impact=4)
+    with pytest.raises(Conflict, match="keeping it as is says the opposite"):
+        decide(review, "Order import backlog", chair, at, decision="keep")
 
 
 def test_finishing_records_attendees_and_freezes_the_minutes(review, chair, make_user, at):
@@ -137,14 +162,16 @@ def test_a_risk_page_lists_the_reviews_it_was_on(review, chair, at, login_as):
     assert "2026-W47" in table and "Keep as is" in table and "Watch it" in table
 
 
-def test_of_two_people_deciding_the_same_item_at_once_the_second_is_refused(review, chair, make_user, at):
+def test_of_two_people_taking_the_same_decision_at_once_the_second_is_refused(review, chair, make_user, at):
     second = make_user("admin")
     item = item_titled(review, "Order import backlog")
-    assert item.decision is None  # loaded: this session still sees the item undecided
+    assert item.decisions == []  # loaded: this session still sees the item undecided
     with db.engine.connect() as elsewhere:  # someone else's request, committed meanwhile
-        elsewhere.execute(update(ReviewItem).where(ReviewItem.id == item.id).values(decision="keep"))
+        elsewhere.execute(insert(ReviewDecision).values(item_id=item.id, decision="change_score", note="",
+                                                        outcome="Residual score 4×4 (high) → 3×4 (high).",
+                                                        decided_at=TUESDAY, decided_by_name="Casey Chair"))
         elsewhere.commit()
-    with pytest.raises(Conflict, match="a moment ago"):
+    with pytest.raises(Conflict, match="already has this decision"):
         decide(review, "Order import backlog", second, at, decision="change_score", likelihood=1, impact=1)
     db.session.expire_all()
-    assert (item.decision, item.risk.likelihood) == ("keep", 4)
+    assert (item.decision_values, item.risk.likelihood) == (["change_score"], 4)

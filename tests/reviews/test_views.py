@@ -61,18 +61,27 @@ def test_meeting_mode_walks_the_agenda_with_links_and_keys(review, login_as):
     assert client.get("/static/js/meeting.js").status_code == 200
 
 
-def test_a_decision_from_the_meeting_page_moves_to_the_next_item(review, login_as):
+def test_a_decision_from_the_meeting_page_stays_on_the_item_for_another(review, owner, login_as):
     client = login_as("crisis_team")
     url = f"/reviews/{review.id}/meeting?item=1"
     item = review.items[0]
     decided = form_post(client, f"/reviews/{review.id}/items/{item.id}/decision",
                         {"decision": "change_score", "likelihood": "2", "impact": "4", "note": "Better"},
                         page_url=url)
-    assert decided.status_code == 302 and decided.headers["Location"] == f"/reviews/{review.id}/meeting?item=2"
+    assert decided.status_code == 302 and decided.headers["Location"] == url
     db.session.refresh(item)
-    assert (item.decision, item.risk.likelihood) == ("change_score", 2)
+    assert (item.decision_values, item.risk.likelihood) == (["change_score"], 2)
     page = client.get(url).get_data(as_text=True)
-    assert "Residual score 4×4 (high) → 2×4 (medium)." in page and 'data-testid="decision-form"' not in page
+    assert "Residual score 4×4 (high) → 2×4 (medium)." in page and 'data-testid="decision-form"' in page
+    assert f'href="/reviews/{review.id}/meeting?item=2">Next item →</a>' in page
+
+    second = form_post(client, f"/reviews/{review.id}/items/{item.id}/decision",
+                       {"decision": "add_action", "action_description": "Add workers", "action_owner_id": str(owner.id),
+                        "action_due_on": "2030-01-15"}, page_url=url)
+    assert second.status_code == 302
+    db.session.refresh(item)
+    assert item.decision_values == ["change_score", "add_action"]
+    assert client.get(url).get_data(as_text=True).count('data-testid="decision"') == 2
 
 
 def test_meeting_mode_shows_the_residual_score_then_and_now_once_the_meeting_changed_it(app, make_risk, owner,
@@ -112,7 +121,7 @@ def test_a_refused_decision_is_shown_next_to_its_field(review, login_as):
     assert refused.status_code == 422
     assert re.search(r'id="reason-error" class="error">Say why the risk is closed.', refused.get_data(as_text=True))
     db.session.refresh(item)
-    assert item.decision is None and item.risk.status.value == "open"
+    assert item.decisions == [] and item.risk.status.value == "open"
 
 
 def test_finishing_shows_the_minutes_and_the_markdown(review, login_as):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.reviews.agenda import build_review
-from app.risks import actions
+from app.risks import actions, escalations
 from app.risks import services as risks
 from app.risks.cadence import team_today
 from app.risks.models import RiskLink
@@ -32,5 +32,7 @@ def walk_risk_values(owner) -> dict[str, int]:
     db.session.commit()
     review, _created = build_review(built_by="walk")
     item = review.items[0]
+    escalation = escalations.apply_escalation(risk, actor=owner, text="Walk escalation")
+    db.session.commit()
     return {"risk_id": risk.id, "action_id": action.id, "link_id": link.id, "review_id": review.id,
-            "item_id": item.id}
+            "item_id": item.id, "escalation_id": escalation.id}

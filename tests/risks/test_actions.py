@@ -1,13 +1,15 @@
 """Mitigation actions: adding, changing and finishing them, and the flags the register and the review read."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from app.calendar import services as calendar
 from app.errors import Invalid
+from app.extensions import db
 from app.risks import actions
-from app.risks.models import ActionStatus
+from app.risks.models import ActionStatus, RiskAction
 from tests.risks.fixtures import TUESDAY
 
 TODAY = date(2026, 11, 17)
@@ -18,8 +20,10 @@ def add(risk, owner, due_on, description="Add two order import workers"):
     return actions.add_action(risk, description=description, owner_id=owner.id, due_on=due_on)
 
 
-@pytest.mark.parametrize("due_on, after_close", [(Q4_FY27_LAST_DAY, False),
-                                                  (Q4_FY27_LAST_DAY + timedelta(days=1), True)])
+# Q4 FY27 ends on Sunday 2027-01-31: BD0, its close day, is Friday the 29th. "After close" means after BD0.
+@pytest.mark.parametrize("due_on, after_close", [(Q4_FY27_LAST_DAY - timedelta(days=2), False),
+                                                  (Q4_FY27_LAST_DAY - timedelta(days=1), True),
+                                                  (Q4_FY27_LAST_DAY, True)])
 def test_an_action_due_after_the_threatened_quarter_closes_is_flagged_not_refused(app, make_risk, owner, at,
                                                                                    due_on, after_close):
     with at(TUESDAY):
@@ -94,3 +98,23 @@ def test_working_on_an_action_counts_as_an_update_of_its_risk(app, make_risk, ow
     with at(TUESDAY + timedelta(days=3)):
         add(risk, owner, TODAY + timedelta(days=7))
     assert risk.updated_at == TUESDAY + timedelta(days=3)
+
+
+@pytest.mark.config(FISCAL_YEAR_START_MONTH=1)
+def test_after_close_is_after_bd0_in_the_risk_owners_region(app, make_user, make_risk, owner, at):
+    # Calendar quarters: Q4 FY26 ends Thursday 31 December 2026. In the Philippines the 30th (Rizal Day) and the
+    # 31st (Last Day of the Year) are holidays, so BD0 there is Tuesday the 29th; elsewhere it is the 31st.
+    manila = calendar.create_region(name="APAC", time_zone="Asia/Manila", business_start=time(9),
+                                    business_end=time(18), holiday_country="PH")
+    manila_owner = make_user("crisis_team", name="Mara Manila", region_id=manila.id)
+    with at(datetime(2026, 12, 1, 12, tzinfo=UTC)):
+        in_manila = make_risk(quarter="Q4 FY26", owner_id=manila_owner.id)
+        elsewhere = make_risk(quarter="Q4 FY26")
+        late_there = add(in_manila, owner, date(2026, 12, 30))
+        in_time_elsewhere = add(elsewhere, owner, date(2026, 12, 30))
+
+    assert actions.is_after_close(late_there) is True
+    assert actions.is_after_close(in_time_elsewhere) is False
+    quarter = calendar.quarter_for(date(2026, 12, 1))
+    late_ids = set(db.session.scalars(actions.pending_after_close(quarter).with_only_columns(RiskAction.id)))
+    assert late_ids == {late_there.id}  # the readiness track reads the same rule

@@ -164,3 +164,12 @@ def test_a_malformed_reminder_offset_stops_start_up_naming_the_variable(raw, mes
     with pytest.raises(ConfigError) as refused:
         load_config({**TEST_ENV, "VENDOR_REMINDER_OFFSETS": raw})
     assert "VENDOR_REMINDER_OFFSETS" in str(refused.value) and message in str(refused.value)
+
+
+@pytest.mark.config(CLOSE_WINDOW_COUNTRY="US", VENDOR_REMINDER_OFFSETS=(-10,))
+def test_an_owner_without_a_region_counts_the_close_regions_holidays(vendor, at):
+    # No region: the owner's business days are the close region's (US holidays), not weekends only, so BD-10 is
+    # Thursday 14 January rather than Friday 15.
+    assert run_on(at, noon(13))["queued"] == 0
+    assert run_on(at, noon(14))["queued"] == 1
+    assert recorded() == [(-10, "queued", 4)]

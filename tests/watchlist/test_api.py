@@ -122,7 +122,7 @@ def test_maintenance_windows_through_the_api(api_as, erp, clock):
                            "time_zone": "Europe/London"})
 
     assert added.status_code == 201
-    assert added.get_json()["description"] == "Sundays 01:00–03:00 Europe/London"
+    assert added.get_json()["description"] == "Sundays 01:00–03:00 (UTC, London)"
     assert api.delete(f"{URL}/jobs/{job_id}/maintenance-windows/{added.get_json()['id']}").status_code == 200
     assert api.get(f"{URL}/jobs/{job_id}").get_json()["windows"] == []
 
@@ -162,7 +162,7 @@ def test_a_csv_import_with_one_bad_row_reports_it_and_applies_nothing_even_when_
     body = response.get_json()
     assert response.status_code == 422 and body["applied"] is False
     assert body["rows"][1]["errors"] == {"cron": "Use five fields: minute hour day-of-month month day-of-week, "
-                                                 "e.g. 30 2 * * 1-5."}
+                                                 "e.g. 30 2 * * 1-5, or a nickname such as @daily."}
     assert [row["action"] for row in body["rows"]] == ["create", "error", "create"]
     assert count(Job) == 0
 

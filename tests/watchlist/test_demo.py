@@ -13,7 +13,7 @@ from app.extensions import db
 from app.scheduler import jobs
 from app.seed import seed_demo
 from app.timeutil import UTC
-from app.watchlist import history
+from app.watchlist import reliability
 from app.watchlist.demo import seed_demo_watchlist
 from app.watchlist.detection import run_detection_pass
 from app.watchlist.models import Job, JobRun
@@ -44,7 +44,7 @@ def test_the_demo_has_a_failing_job_that_paged_and_slow_jobs_at_the_top(app, hou
     assert (tax.state, tax.down_reason, tax.consecutive_failures) == ("down", "failed", 3)
     alert = db.session.scalar(select(Alert).where(Alert.dedup_key == f"job:{tax.id}"))
     assert alert is not None and alert.status == "triggered"
-    slowest = [rank.job.name for rank in history.top_jobs(sort="p95")[:3]]
+    slowest = [rank.job.name for rank in reliability.top_jobs(sort="p95")[:3]]
     assert "Data warehouse refresh" in slowest
     warehouse = db.session.scalar(select(Job).where(Job.name == "Data warehouse refresh"))
     assert db.session.scalar(select(func.count()).select_from(JobRun).where(

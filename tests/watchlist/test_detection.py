@@ -1,7 +1,7 @@
 """Detection: late, missed, too slow, failures, maintenance windows, paging, recovery, catch-up grouping, races."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -173,8 +173,8 @@ def test_a_down_job_does_not_page_twice(make_job, ping, clock):
 
 def test_maintenance_window_holds_the_page_and_pages_when_it_closes_if_still_down(make_job, ping, clock):
     job = make_job(grace_minutes=0)
-    windows.add_window(job, kind="once", time_zone="UTC", starts_at=(START + HOUR).replace(tzinfo=None),
-                       ends_at=(START + 3 * HOUR).replace(tzinfo=None), note="ERP patching")
+    windows.add_window(job, kind="once", time_zone="UTC", starts_at=START + HOUR, ends_at=START + 3 * HOUR,
+                       note="ERP patching")
     ping(job)
     clock.move_to(START + HOUR + timedelta(minutes=1))
 
@@ -209,7 +209,7 @@ def test_the_timeline_shows_maintenance_windows(make_job, login_as, clock):
 
     page = login_as("responder").get(f"/watchlist/jobs/{job.id}").get_data(as_text=True)
 
-    assert 'data-kind="maintenance"' in page and "Sundays 09:00–11:00 Europe/London — ERP patching" in page
+    assert 'data-kind="maintenance"' in page and "Sundays 09:00–11:00 (UTC, London) — ERP patching" in page
 
 
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
@@ -387,3 +387,14 @@ def test_a_page_that_fails_is_recorded_on_the_job_and_retried(make_job, ping, cl
     assert "outbox unavailable" in events_of(job, "page_failed")[0].text
     clock.move_to(START + 2 * HOUR + timedelta(minutes=2))
     assert detect() == {"paged": 1}
+
+
+def test_a_close_freeze_window_holds_pages_from_bd_minus_2(make_job, ping, clock):
+    # Q4 FY27: BD-2 is Wednesday 2027-01-27, whole days in UTC (the default close region).
+    job = make_job(grace_minutes=0)
+    windows.add_window(job, kind="freeze", bd_start=-2, bd_end=3, note="Close freeze")
+    clock.move_to(datetime(2027, 1, 27, 9, tzinfo=UTC))
+    ping(job, "fail")
+
+    assert alerts() == [] and "maintenance window" in events_of(job, "held")[0].text
+    assert fresh(job).next_deadline == datetime(2027, 2, 4, tzinfo=UTC)  # looked at again when the freeze ends

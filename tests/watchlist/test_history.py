@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.watchlist import history
+from app.watchlist import history, reliability
 from tests.watchlist.conftest import START, detect, fresh, runs_of
 
 HOUR = timedelta(hours=1)
@@ -59,9 +59,9 @@ def test_the_trend_has_one_point_per_finished_run_scaled_under_the_maximum(make_
 
 
 def test_percentile_is_the_nearest_rank():
-    assert history.percentile(list(range(1, 101)), 0.95) == 95
-    assert history.percentile([7.0], 0.95) == 7.0
-    assert history.percentile([], 0.95) is None
+    assert reliability.percentile(list(range(1, 101)), 0.95) == 95
+    assert reliability.percentile([7.0], 0.95) == 7.0
+    assert reliability.percentile([], 0.95) is None
 
 
 def test_top_jobs_rank_by_p95_failures_and_late_runs(make_job, ping, clock):
@@ -83,9 +83,9 @@ def test_top_jobs_rank_by_p95_failures_and_late_runs(make_job, ping, clock):
     detect()
     ping(late)  # answered late
 
-    by_p95 = history.top_jobs(sort="p95")
-    by_failures = history.top_jobs(sort="failures")
-    by_late = history.top_jobs(sort="late")
+    by_p95 = reliability.top_jobs(sort="p95")
+    by_failures = reliability.top_jobs(sort="failures")
+    by_late = reliability.top_jobs(sort="late")
 
     assert by_p95[0].job.name == "Slow" and by_p95[0].p95_seconds == 3000
     assert (by_failures[0].job.name, by_failures[0].failures) == ("Flaky", 3)
@@ -97,6 +97,6 @@ def test_runs_older_than_the_window_do_not_count_in_the_top_jobs(make_job, ping,
     ping(job, "fail")
     clock.move_to(START + timedelta(days=31))
 
-    [rank] = history.top_jobs()
+    [rank] = reliability.top_jobs()
 
     assert (rank.runs, rank.failures) == (0, 0)

@@ -115,3 +115,37 @@ def test_overlapping_windows_join_into_one_quiet_time():
     first = WindowSpec(kind="once", starts_at=utc(2026, 11, 16, 1), ends_at=utc(2026, 11, 16, 3))
     second = WindowSpec(kind="once", starts_at=utc(2026, 11, 16, 2), ends_at=utc(2026, 11, 16, 5))
     assert window_at([first, second], utc(2026, 11, 16, 1, 30)) == (utc(2026, 11, 16, 1), utc(2026, 11, 16, 5))
+
+
+@pytest.mark.parametrize("nickname, after, expected", [
+    ("@hourly", utc(2026, 11, 16, 9, 10), utc(2026, 11, 16, 10)),
+    ("@daily", utc(2026, 11, 16, 9, 10), utc(2026, 11, 17, 8)),  # midnight in Los Angeles (PST)
+    ("@midnight", utc(2026, 11, 16, 9, 10), utc(2026, 11, 17, 8)),
+    ("@weekly", utc(2026, 11, 16, 9, 10), utc(2026, 11, 22, 8)),  # Sunday midnight
+    ("@monthly", utc(2026, 11, 16, 9, 10), utc(2026, 12, 1, 8)),
+    ("@yearly", utc(2026, 11, 16, 9, 10), utc(2027, 1, 1, 8)),
+    ("@annually", utc(2026, 11, 16, 9, 10), utc(2027, 1, 1, 8)),
+])
+def test_cron_nicknames_are_accepted_and_read_in_the_jobs_zone(nickname, after, expected):
+    assert check_cron(nickname.upper(), LA) == nickname
+    assert next_cron_slot(nickname, LA, after) == expected
+
+
+def test_a_nickname_with_no_schedule_is_refused_with_the_reason():
+    with pytest.raises(ScheduleError, match="@reboot has no schedule to watch"):
+        check_cron("@reboot", LA)
+
+
+def test_a_close_freeze_window_covers_whole_business_days_around_bd0_in_the_close_region():
+    from app.calendar.close_region import CloseRegion
+    from app.timeutil import BusinessCalendar
+
+    # Q4 FY27: BD0 Friday 2027-01-29; BD-2 Wednesday 27th; BD+3 Wednesday 3 February; days of Los Angeles.
+    close = CloseRegion(zone=LA, calendar=BusinessCalendar(None), start_month=2)
+    spec = WindowSpec(kind="freeze", bd_start=-2, bd_end=3, close=close)
+
+    assert occurrences(spec, utc(2026, 12, 1), utc(2027, 3, 1)) == [(utc(2027, 1, 27, 8), utc(2027, 2, 4, 8))]
+    assert window_at([spec], utc(2027, 1, 27, 7, 59)) is None
+    assert window_at([spec], utc(2027, 2, 4, 7, 59)) == (utc(2027, 1, 27, 8), utc(2027, 2, 4, 8))
+    # Every quarter has its own: Q1 FY28's BD0 is Friday 30 April.
+    assert occurrences(spec, utc(2027, 4, 1), utc(2027, 5, 31)) == [(utc(2027, 4, 28, 7), utc(2027, 5, 6, 7))]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -45,7 +45,8 @@ def test_the_watch_list_shows_state_and_next_run_in_the_jobs_zone_and_the_viewer
     text = squash(login_as("executive", time_zone="Asia/Tokyo").get("/watchlist").get_data(as_text=True))
 
     assert "Revenue recognition" in text and " up " in text
-    assert "Mon 16 Nov 02:00 PST" in text and "Mon 16 Nov 19:00 JST" in text
+    # Zones by offset and place: "PST" could be Los Angeles or Manila.
+    assert "Mon 16 Nov 02:00 UTC−8, Los Angeles" in text and "Mon 16 Nov 19:00 UTC+9, Tokyo" in text
 
 
 def test_the_watch_list_filters_by_app_owner_and_state(login_as, make_app, make_job, make_user, ping, clock):
@@ -148,7 +149,7 @@ def test_an_editor_adds_and_removes_a_weekly_maintenance_window(login_as, make_j
 
     assert response.status_code == 302
     window = db.session.scalar(select(MaintenanceWindow))
-    assert "Sundays 01:00–03:00 Europe/London — ERP patching" in client.get(f"/watchlist/jobs/{job.id}").get_data(
+    assert "Sundays 01:00–03:00 (UTC, London) — ERP patching" in client.get(f"/watchlist/jobs/{job.id}").get_data(
         as_text=True)
     form_post(client, f"/watchlist/jobs/{job.id}/windows/{window.id}/delete", {}, page_url=f"/watchlist/jobs/{job.id}")
     assert db.session.scalar(select(func.count()).select_from(MaintenanceWindow)) == 0
@@ -268,3 +269,42 @@ def test_who_do_i_call_finds_apps_and_jobs_by_name(login_as, make_app, make_job,
     assert f'href="/watchlist/apps/{erp.id}"' in html and "critical · owner Priya Patel · runbook" in html
     assert f'href="/watchlist/jobs/{job.id}"' in html
     assert "Payroll" not in html
+
+
+@pytest.mark.parametrize("starts, ends, stored", [
+    ("2026-12-01T03:00", "2026-12-01T09:00", datetime(2026, 12, 1, 11, tzinfo=UTC)),  # 03:00 PST
+    ("2027-03-14T02:30", "2027-03-14T09:00", datetime(2027, 3, 14, 10, tzinfo=UTC)),  # skipped: the jump
+    ("2026-12-01T03:00+01:00", "2026-12-01T09:00", datetime(2026, 12, 1, 2, tzinfo=UTC)),  # offset as written
+])
+def test_a_one_off_window_is_read_in_the_editors_zone_which_the_form_states(login_as, make_job, clock, starts, ends,
+                                                                             stored):
+    job = make_job()
+    client = login_as("crisis_team", time_zone="America/Los_Angeles")
+    page = client.get(f"/watchlist/jobs/{job.id}").get_data(as_text=True)
+    assert "in your time zone (UTC−8, Los Angeles)" in page
+
+    response = form_post(client, f"/watchlist/jobs/{job.id}/windows",
+                         {"kind": "once", "starts_at": starts, "ends_at": ends, "time_zone": "UTC"},
+                         page_url=f"/watchlist/jobs/{job.id}")
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert db.session.scalar(select(MaintenanceWindow.starts_at)) == stored
+
+
+@pytest.mark.config(CLOSE_TIME_ZONE="America/Los_Angeles")
+def test_a_close_freeze_window_is_added_by_business_day_offsets(login_as, api_as, make_job, clock):
+    job = make_job()
+    client = login_as("crisis_team")
+
+    added = form_post(client, f"/watchlist/jobs/{job.id}/windows",
+                      {"kind": "freeze", "bd_start": "-2", "bd_end": "3", "time_zone": "UTC", "note": "Close freeze"},
+                      page_url=f"/watchlist/jobs/{job.id}")
+    reversed_range = api_as("admin").post(f"/api/v1/watchlist/jobs/{job.id}/maintenance-windows",
+                                          json={"kind": "freeze", "bd_start": 3, "bd_end": -2})
+
+    assert added.status_code == 302
+    page = client.get(f"/watchlist/jobs/{job.id}").get_data(as_text=True)
+    assert "Every quarter&#39;s close, BD-2 to BD+3, whole days (UTC−8, Los Angeles) — Close freeze" in page
+    window = db.session.scalar(select(MaintenanceWindow))
+    assert (window.kind, window.bd_start, window.bd_end, window.time_zone) == ("freeze", -2, 3, "America/Los_Angeles")
+    assert reversed_range.status_code == 422 and "bd_end" in reversed_range.get_json()["fields"]

@@ -24,6 +24,17 @@ class Context:
 
 
 @dataclass(frozen=True)
+class ChaseItem:
+    """One thing somebody has to do before the close: what, who, where it is fixed."""
+
+    text: str
+    owner: str  # a person's name, a role, or "No owner"
+    url: str | None = None
+    due_on: date | None = None
+    urgent: bool = False  # overdue, down, failing: listed first, in red
+
+
+@dataclass(frozen=True)
 class Reason:
     text: str
     points: int

@@ -7,8 +7,9 @@ from flask import url_for
 from sqlalchemy import and_, or_, select, tuple_
 
 from app.extensions import db
+from app.readiness.checklist import is_overdue, item_today
 from app.readiness.models import OPEN_ITEM_STATUSES, ChecklistItem, Lesson, ReadinessQuarter
-from app.readiness.tracks.base import Context, Finding, TrackResult, not_tracked, scored
+from app.readiness.tracks.base import ChaseItem, Context, Finding, TrackResult, not_tracked, scored
 
 DUE_SOON = timedelta(days=7)
 
@@ -28,11 +29,11 @@ def assess_checklist(ctx: Context) -> TrackResult:
         ReadinessQuarter.fiscal_year == ctx.quarter.fiscal_year, ReadinessQuarter.quarter == ctx.quarter.quarter))
     if exists is None:
         return not_tracked("checklist", f"Not tracked yet: the {ctx.quarter.label} checklist has not been created.")
-    open_items = list(db.session.scalars(select(ChecklistItem).where(
-        ChecklistItem.fiscal_year == ctx.quarter.fiscal_year, ChecklistItem.quarter == ctx.quarter.quarter,
-        ChecklistItem.status.in_(OPEN_ITEM_STATUSES)).order_by(ChecklistItem.due_on, ChecklistItem.id)))
-    overdue = [item for item in open_items if item.due_on < ctx.today]
-    soon = [item for item in open_items if ctx.today <= item.due_on <= ctx.today + DUE_SOON]
+    open_items = _open_items(ctx)
+    # Each item's own date decides (its region's, else its owner's): overdue from their midnight, not UTC's.
+    overdue = [item for item in open_items if is_overdue(item, ctx.now)]
+    soon = [item for item in open_items if not is_overdue(item, ctx.now)
+            and item.due_on <= item_today(item, ctx.now) + DUE_SOON]
     link = _quarter_link(ctx)
 
     def line(prefix: str, item: ChecklistItem) -> tuple[str, str]:
@@ -47,15 +48,44 @@ def assess_checklist(ctx: Context) -> TrackResult:
     return scored("checklist", findings)
 
 
+def _open_items(ctx: Context) -> list[ChecklistItem]:
+    return list(db.session.scalars(select(ChecklistItem).where(
+        ChecklistItem.fiscal_year == ctx.quarter.fiscal_year, ChecklistItem.quarter == ctx.quarter.quarter,
+        ChecklistItem.status.in_(OPEN_ITEM_STATUSES)).order_by(ChecklistItem.due_on, ChecklistItem.id)))
+
+
+def chase(ctx: Context) -> list[ChaseItem]:
+    """Open items overdue (where each belongs) or due within a week, soonest due first."""
+    link = _quarter_link(ctx)
+    items = []
+    for item in _open_items(ctx):
+        overdue = is_overdue(item, ctx.now)
+        if overdue or item.due_on <= item_today(item, ctx.now) + DUE_SOON:
+            items.append(ChaseItem(f"{'Overdue' if overdue else 'Due'} {item.due_on:%d %b} (BD{item.bd_offset:+d}): "
+                                   f"{item.title}", item.owner_label or "No owner", f"{link}#item-{item.id}",
+                                   due_on=item.due_on, urgent=overdue))
+    return items
+
+
+def _open_lessons(ctx: Context) -> list[Lesson]:
+    previous = ctx.quarter.previous()
+    key = (ctx.quarter.fiscal_year, ctx.quarter.quarter)
+    return list(db.session.scalars(select(Lesson).where(Lesson.status == "open", or_(
+        and_(Lesson.from_fiscal_year == previous.fiscal_year, Lesson.from_quarter == previous.quarter),
+        tuple_(Lesson.target_fiscal_year, Lesson.target_quarter) <= key)).order_by(Lesson.id)))
+
+
+def chase_lessons(ctx: Context) -> list[ChaseItem]:
+    """Lessons from the last close still open, with their owners (the crisis team when nobody is named)."""
+    return [ChaseItem(f"Lesson open: {lesson.title}", lesson.owner.name if lesson.owner else "Crisis team",
+                      url_for("readiness.lessons") + f"#lesson-{lesson.id}") for lesson in _open_lessons(ctx)]
+
+
 def assess_lessons(ctx: Context) -> TrackResult:
     """Lessons from the last close still open, or any open lesson meant for this quarter or earlier."""
     if db.session.scalar(select(Lesson.id).limit(1)) is None:
         return not_tracked("lessons", "Not tracked yet: no lessons learned are recorded.")
-    previous = ctx.quarter.previous()
-    key = (ctx.quarter.fiscal_year, ctx.quarter.quarter)
-    lessons = list(db.session.scalars(select(Lesson).where(Lesson.status == "open", or_(
-        and_(Lesson.from_fiscal_year == previous.fiscal_year, Lesson.from_quarter == previous.quarter),
-        tuple_(Lesson.target_fiscal_year, Lesson.target_quarter) <= key)).order_by(Lesson.id)))
+    lessons = _open_lessons(ctx)
     findings = [Finding("lessons learned still open", len(lessons), 5, 25,
                         [(f"Lesson open: {lesson.title}", url_for("readiness.lessons") + f"#lesson-{lesson.id}")
                          for lesson in lessons], url_for("readiness.lessons"))]

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from app.drtests.models import DrExercise, DrTemplate, Finding as DrFinding, FindingStatus, Result
 from app.extensions import db
-from app.readiness.tracks.base import (LISTED_PER_FINDING, Context, Finding, Gate, Reason, TrackResult, not_tracked,
-                                       scored)
+from app.readiness.tracks.base import (LISTED_PER_FINDING, ChaseItem, Context, Finding, Gate, Reason, TrackResult,
+                                       not_tracked, scored)
 
 TRACK = "drtest"
 PASSING = (Result.PASSED, Result.PASSED_WITH_ISSUES)
@@ -58,3 +58,18 @@ def assess(ctx: Context) -> TrackResult:
                 url_for("drtests.findings_list")),
     ]
     return scored(TRACK, findings, extra=extra, gates=gates)
+
+
+CHASE_LIMIT = 100
+
+
+def chase(ctx: Context) -> list[ChaseItem]:
+    """Open DR findings, overdue ones first, then by due date."""
+    findings = db.session.scalars(select(DrFinding).where(DrFinding.status.in_(OPEN_FINDINGS))
+                                  .order_by(DrFinding.due_date.is_(None), DrFinding.due_date, DrFinding.id)
+                                  .limit(CHASE_LIMIT)).all()
+    return [ChaseItem(f"Open {finding.severity.value} finding: {finding.title}"
+                      + (f" (due {finding.due_date:%d %b})" if finding.due_date else ""),
+                      finding.owner.name if finding.owner else "No owner",
+                      url_for("drtests.exercise", exercise_id=finding.exercise_id), due_on=finding.due_date,
+                      urgent=finding.due_date is not None and finding.due_date < ctx.today) for finding in findings]

@@ -6,7 +6,7 @@ from flask import url_for
 from app.oncall import coverage
 from app.oncall.close_mode import close_window
 from app.oncall.services import people_status
-from app.readiness.tracks.base import Context, Finding, TrackResult, not_tracked, scored
+from app.readiness.tracks.base import ChaseItem, Context, Finding, TrackResult, not_tracked, scored
 
 TRACK = "people"
 
@@ -49,3 +49,15 @@ def assess(ctx: Context) -> TrackResult:
         _gap_findings(ctx, schedules),
     ]
     return scored(TRACK, findings, note=f"{len(rows)} on-call people on {len(schedules)} schedule(s)")
+
+
+def chase(ctx: Context) -> list[ChaseItem]:
+    """On-call people who cannot be phoned (first) or have not confirmed their contact details this quarter."""
+    schedules = coverage.load_schedules()
+    on_call = set().union(*(coverage.people_on(schedule) for schedule in schedules)) if schedules else set()
+    rows = [row for row in people_status() if row.person.id in on_call]
+    items = [ChaseItem("No verified phone to page", row.person.name, url_for("oncall.person", user_id=row.person.id),
+                       urgent=True) for row in rows if not row.has_verified_phone]
+    items += [ChaseItem("Contact details not confirmed this quarter", row.person.name,
+                        url_for("oncall.person", user_id=row.person.id)) for row in rows if not row.confirmed]
+    return items

@@ -1,11 +1,14 @@
 """Risks track: unmitigated high and critical risks, overdue reviews, mitigations that land after the close."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.readiness.tracks.base import LISTED_PER_FINDING, Context, Finding, Gate, TrackResult, not_tracked, scored
+from app.readiness.tracks.base import (LISTED_PER_FINDING, ChaseItem, Context, Finding, Gate, TrackResult, not_tracked,
+                                       scored)
 
 TRACK = "risks"
 
@@ -17,6 +20,11 @@ def _models():
     except ImportError:  # pragma: no cover - the register ships with the app today
         return None
     return models
+
+
+def _actions():
+    from app.risks import actions
+    return actions
 
 
 def _count_and_first(statement, order):
@@ -61,11 +69,29 @@ def assess(ctx: Context) -> TrackResult:
 
     live = list(models.LIVE_STATUSES)
     serious = select(Risk.id).where(Risk.status.in_(live), Risk.level.in_([RiskLevel.HIGH, RiskLevel.CRITICAL]))
-    late_actions = select(RiskAction).where(RiskAction.status.in_(pending), RiskAction.due_on > ctx.close_day,
-                                            RiskAction.risk_id.in_(serious))
+    # After BD0 counted in each risk owner's region, as the register flags "after close".
+    late_actions = _actions().pending_after_close(ctx.quarter).where(RiskAction.risk_id.in_(serious))
     count, rows = _count_and_first(late_actions, (RiskAction.due_on, RiskAction.id))
     findings.append(Finding("mitigations due after the close", count, 4, 20,
                             [(f"Mitigation due {action.due_on:%d %b}, after close: {action.description[:80]}",
                               url_for("risks.risk", risk_id=action.risk_id)) for action in rows],
                             url_for("risks.register_page")))
     return scored(TRACK, findings, gates=gates)
+
+
+CHASE_LIMIT = 100
+
+
+def chase(ctx: Context) -> list[ChaseItem]:
+    """Mitigation actions past their due date (the register's rule: the crisis team's date), oldest first."""
+    models = _models()
+    if models is None:
+        return []
+    from app.risks import cadence
+    from app.risks.scoring import current_settings
+
+    today = cadence.team_today(current_settings())
+    overdue = db.session.scalars(_actions().pending_actions_due_by(today - timedelta(days=1)).limit(CHASE_LIMIT))
+    return [ChaseItem(f"Mitigation overdue since {action.due_on:%d %b}: {action.description[:80]} (R-{action.risk_id})",
+                      action.owner.name if action.owner else "No owner", url_for("risks.risk", risk_id=action.risk_id),
+                      due_on=action.due_on, urgent=True) for action in overdue]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import url_for
 
 from app.extensions import db
-from app.readiness.tracks.base import Context, Finding, TrackResult, not_tracked, scored
+from app.readiness.tracks.base import ChaseItem, Context, Finding, TrackResult, not_tracked, scored
 from app.vendors.campaign import campaign_vendors_query, progress_of
 from app.vendors.models import VendorTier
 
@@ -36,3 +36,14 @@ def assess(ctx: Context) -> TrackResult:
                 [(f"{row.vendor.name}: {row.contract_flag.label}", link(row)) for row in contracts], campaign),
     ]
     return scored(TRACK, findings)
+
+
+def chase(ctx: Context) -> list[ChaseItem]:
+    """Escalation contacts of critical and important vendors not confirmed this quarter; critical vendors first."""
+    progress = progress_of(list(db.session.scalars(campaign_vendors_query())), ctx.quarter, ctx.today)
+    ordered = sorted(progress, key=lambda row: (row.vendor.tier is not VendorTier.CRITICAL, row.vendor.name))
+    return [ChaseItem(f"Contact {status.state.value}: {status.contact.name} ({row.vendor.name})",
+                      row.vendor.owner.name if row.vendor.owner else "No owner",
+                      url_for("vendors.vendor", vendor_id=row.vendor.id),
+                      urgent=row.vendor.tier is VendorTier.CRITICAL)
+            for row in ordered for status in row.pending]
