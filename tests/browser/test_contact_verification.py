@@ -31,7 +31,7 @@ def test_a_responder_verifies_a_new_sms_number_with_the_code_from_messages(page,
     expect(method.locator(".pill")).to_have_text("unverified")
 
     method.get_by_role("button", name="Send code").click()
-    expect(page.get_by_text("Code sent to +639171234567")).to_be_visible()
+    expect(page.get_by_text("A code is on its way to +639171234567")).to_be_visible()
 
     page.goto("/messages")
     newest = page.get_by_test_id("messages").locator("li").first
