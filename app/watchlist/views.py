@@ -15,7 +15,7 @@ from app.errors import DomainError
 from app.forms_common import form_values
 from app.timeutil import to_zone, utcnow
 from app.views_common import apply_domain_error, page_args
-from app.watchlist import csvio, history, services, windows
+from app.watchlist import history, job_csv, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
 from app.watchlist.models import STATES, Job
 
@@ -178,7 +178,7 @@ def delete_window(job_id: int, window_id: int):
 @bp.route("/watchlist/export.csv")
 @allow(EVERYONE)
 def export_csv():
-    return Response(csvio.export_jobs(), mimetype="text/csv",
+    return Response(job_csv.export_jobs(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=watchlist-jobs.csv"})
 
 
@@ -189,7 +189,7 @@ def import_csv():
     report, status = None, 200
     if form.validate_on_submit():
         try:
-            report = csvio.import_jobs(form.csv_text.data, confirm=bool(form.confirm.data))
+            report = job_csv.import_jobs(form.csv_text.data, confirm=bool(form.confirm.data))
         except DomainError as error:
             form.csv_text.errors = [error.message]
             status = 422

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from app.errors import Invalid
 from app.extensions import db
-from app.vendors import csvio
+from app.vendors import vendor_csv as csvio
 from app.vendors import services as vendors
-from app.vendors.csvimport import import_csv
+from app.vendors.vendor_csv import import_csv
 from app.vendors.models import EscalationLevel, Vendor, VendorContact
 
 
