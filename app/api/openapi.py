@@ -41,15 +41,16 @@ FIELD_TYPES = {
 
 # What every operation may answer besides its success, and why. The body of each is the Error schema.
 ERROR_STATUSES = {
-    "400": "The body is not a JSON object, or is nested too deeply",
+    "400": "A query parameter cannot be read, or the body is not a JSON object or is nested too deeply",
     "401": "No valid bearer token",
     "403": "The token's role may not do this",
     "404": "No such record (also for an id outside the database's integer range)",
     "409": "The record's state or another record conflicts with the request",
+    "405": "Not at this address: a path segment that is not a valid id can name another resource",
     "413": "The request body is larger than the limit",
     "422": "A field is invalid, unknown, or holds a NUL character or an unpaired surrogate; `fields` names it",
 }
-ERRORS_WITHOUT_BODY = ("401", "403", "404", "409", "413", "422")
+ERRORS_WITHOUT_BODY = ("400", "401", "403", "404", "405", "409", "413", "422")
 
 
 def api_doc(summary: str, *, request: type | None = None, response: dict[str, Any] | None = None,

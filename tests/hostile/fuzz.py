@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
@@ -84,6 +85,9 @@ def run_property_based(app: Flask, *, token: str, path_values: dict[str, object]
                 mode_label = label
                 try:
                     explore()
+                except Unsatisfiable:
+                    if mode is GenerationMode.POSITIVE:  # an operation without inputs has no invalid request
+                        report.mismatches.append(f"{operation.method.upper()} {operation.path}: no valid request")
                 except Exception as error:  # noqa: BLE001 - a generation failure is a finding, not a crash
                     report.mismatches.append(f"{operation.method.upper()} {operation.path} ({label}): cannot "
                                              f"generate: {type(error).__name__}: {str(error)[:160]}")

@@ -119,18 +119,24 @@ def page_forms(html: str, page_path: str) -> list[dict]:
     return parser.forms
 
 
-def wtforms_field_names() -> set[str]:
-    """Every field name of every WTForms class the app defines (for routes no page links a form to)."""
+def wtforms_field_names() -> dict[str, set[str]]:
+    """The field names of the WTForms classes of each package (app.risks, ...), for routes no page links a form
+    to: such a route most likely reads a form of its own domain."""
     from flask_wtf import FlaskForm
 
-    names: set[str] = set()
+    names: dict[str, set[str]] = defaultdict(set)
     pending = list(FlaskForm.__subclasses__())
     while pending:
         form_class = pending.pop()
         pending.extend(form_class.__subclasses__())
-        names |= {name for name, value in vars(form_class).items()
-                  if hasattr(value, "field_class") or type(value).__name__ == "UnboundField"}
-    return names - {"csrf_token"}
+        names[_package(form_class.__module__)] |= {
+            name for name, value in vars(form_class).items()
+            if name != "csrf_token" and (hasattr(value, "field_class") or type(value).__name__ == "UnboundField")}
+    return names
+
+
+def _package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
 
 
 def fill(rule: Rule, values: dict[str, object], override: dict[str, str] | None = None) -> str:
@@ -226,10 +232,14 @@ class Identity:
 
 class HostileWalk:
     def __init__(self, app: Flask, url_values: dict[str, object], identities: Iterable[Identity],
-                 texts: dict[str, str] | None = None, allowed_only: bool = True):
+                 texts: dict[str, str] | None = None, allowed_only: bool = True, sample: int | None = None,
+                 huge_ids: tuple[str, ...] = HUGE_IDS):
+        """`sample`: send only that many of the hostile texts to each route, rotating through them from route to
+        route (every text still reaches many routes); None sends them all."""
         self.app, self.values, self.identities = app, url_values, list(identities)
         self.texts = texts or HOSTILE_TEXTS
         self.allowed_only = allowed_only
+        self.sample, self.huge_ids, self._turn = sample, huge_ids, 0
         self.document = build_document(app)
         self.form_fields = wtforms_field_names()
         self.log = ErrorLog()
@@ -251,6 +261,17 @@ class HostileWalk:
     def openapi_operation(self, rule: Rule, method: str) -> dict:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         return self.document["paths"].get(path, {}).get(method.lower(), {})
+
+    def texts_for_route(self) -> list[tuple[str, str]]:
+        items = list(self.texts.items())
+        if self.sample is None or self.sample >= len(items):
+            return items
+        self._turn += 1
+        return [items[(self._turn + offset) % len(items)] for offset in range(self.sample)]
+
+    def path_texts(self) -> list[tuple[str, str]]:
+        items = list(PATH_TEXTS.items())
+        return items if self.sample is None else [items[self._turn % len(items)]]
 
     # --- requests ------------------------------------------------------------------------------------------------
 
@@ -294,23 +315,24 @@ class HostileWalk:
         calls.sort(key=lambda call: (call[1] == "DELETE", call[1] != "GET", call[0].rule))
         for rule, method in calls:
             url = fill(rule, self.values)
+            texts = self.texts_for_route()
             for name in int_arguments(rule):
-                for huge in HUGE_IDS:
+                for huge in self.huge_ids:
                     self._call(report, watcher, who, rule, method, fill(rule, self.values, {name: huge}),
                                f"path {name}={huge[:12]}", {}, forms)
             for name, converter in rule._converters.items():
                 if name not in int_arguments(rule) and type(converter).__name__ != "UUIDConverter":
-                    for label, text in PATH_TEXTS.items():
+                    for label, text in self.path_texts():
                         self._call(report, watcher, who, rule, method, fill(rule, self.values, {name: text}),
                                    f"path {name} {label}", {}, forms)
             if method == "GET":
                 names = queries.get(urlsplit(url).path, set()) | set(COMMON_QUERY) | {
                     p["name"] for p in self.openapi_operation(rule, method).get("parameters", []) if p["in"] == "query"}
-                for label, text in self.texts.items():
+                for label, text in texts:
                     query = urlencode({name: form_bytes(text) for name in sorted(names)})
                     self._send(report, watcher, who, rule, method, f"{url}?{query}", f"query {label}")
             else:
-                for label, text in self.texts.items():
+                for label, text in texts:
                     self._call(report, watcher, who, rule, method, url, f"body {label}", {"text": text}, forms)
                 if rule.rule.startswith("/api/"):
                     self._send(report, watcher, who, rule, method, url, "deep JSON", data=DEEP_JSON,
@@ -332,7 +354,8 @@ class HostileWalk:
             self._send(report, watcher, who, rule, method, url, what,
                        data=json.dumps(payload), content_type="application/json")
             return
-        names = forms.get(path) or self.form_fields
+        view = self.app.view_functions[rule.endpoint]
+        names = forms.get(path) or self.form_fields.get(_package(view.__module__)) or {"name", "text"}
         data = {} if text is None else {name: form_bytes(text) for name in sorted(names)}
         if who.csrf_token:
             data["csrf_token"] = who.csrf_token
