@@ -272,8 +272,12 @@ def _ratelimit_storage(env: Mapping[str, str]) -> dict[str, object]:
         except ImportError:
             raise ConfigError("RATELIMIT_STORAGE_URI is a Redis URL but the 'redis' package is not installed: "
                               "pip install -r requirements.txt") from None
+    prefix = (env.get("RATELIMIT_KEY_PREFIX") or "quarterdeck").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", prefix):
+        raise ConfigError(f"RATELIMIT_KEY_PREFIX must be 1-64 letters, digits or _.:- characters, got {prefix!r}")
     return {
         "RATELIMIT_STORAGE_URI": raw,
+        "RATELIMIT_KEY_PREFIX": prefix,
         # A Redis outage must not turn every sign-in and ping into a 500: count in memory until it is back.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": scheme != "memory",
         "WEB_WORKERS": _web_workers(env),
