@@ -268,3 +268,16 @@ def test_who_do_i_call_finds_apps_and_jobs_by_name(login_as, make_app, make_job,
     assert f'href="/watchlist/apps/{erp.id}"' in html and "critical · owner Priya Patel · runbook" in html
     assert f'href="/watchlist/jobs/{job.id}"' in html
     assert "Payroll" not in html
+
+
+def test_the_export_escapes_cells_a_spreadsheet_would_run_and_the_import_takes_them_back(login_as, make_app, make_job,
+                                                                                       clock):
+    make_job(app_id=make_app("=HYPERLINK(\"http://x\")").id, name="@sum", description="-1 day",
+             cron_expr="0 2 * * *", time_zone="UTC")
+    client = login_as("crisis_team")
+
+    exported = client.get("/watchlist/export.csv").get_data(as_text=True)
+
+    assert "'=HYPERLINK" in exported and ",'@sum," in exported and ",'-1 day," in exported
+    checked = form_post(client, "/watchlist/import", {"csv_text": exported})
+    assert checked.status_code == 200 and "1 unchanged" in checked.get_data(as_text=True)
