@@ -2,8 +2,8 @@
 
 - Integer ids in the URL beyond the database's integer range match no route (404), on SQLite and PostgreSQL.
 - `request.args.get(name, type=int)` and `request.form.get(..., type=int)` treat such a number as no number.
-- Text with a NUL character or a lone surrogate, in the query string, a form or a JSON body, is answered 422
-  naming the field; in the URL path it is a 404 (no record has such a key).
+- Text with a NUL character or a lone surrogate, in the query string, a form or a JSON body, is refused with
+  Invalid (422) naming the field; in the URL path it is a 404 (no record has such a key).
 - JSON nested deeper than MAX_JSON_DEPTH is a 400, found by a scan before the parser recurses.
 - Bodies are limited while they are read: REQUEST_MAX_KB, or a view's own `@body_limit(...)` (an upload).
 """
@@ -14,11 +14,13 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
+
+from app.errors import Invalid
 
 # Primary keys and integer columns are 32-bit on PostgreSQL; SQLite stores 64 bits. The smaller range is the
 # database's range for every backend, so an id means the same thing (and the same 404) on both.
@@ -76,7 +78,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         text = s.decode("utf-8", "replace") if isinstance(s, (bytes, bytearray)) else s
         if json_depth(text) > MAX_JSON_DEPTH:
-            raise JsonTooDeep(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+            raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.")
         return json.loads(s, **kwargs)
 
 
@@ -148,12 +150,9 @@ def _printable(name: str) -> str:
     return _FORBIDDEN_TEXT.sub("\N{REPLACEMENT CHARACTER}", name)[:80]
 
 
-def refuse_hostile_text():
-    """before_request: 404 for a NUL or surrogate in the path, 422 naming the field for one in the input."""
-    from flask import abort
-
-    from app.web import error_answer
-
+def refuse_hostile_text() -> None:
+    """before_request: 404 for a NUL or surrogate in the path, 400 for too deep JSON, 422 (Invalid, naming the
+    field) for a NUL or surrogate in the query, a form or a JSON body."""
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and _FORBIDDEN_TEXT.search(value):
             abort(404)
@@ -161,12 +160,10 @@ def refuse_hostile_text():
         try:
             request.get_json(silent=False)
         except BadRequest as error:
-            if "nested deeper" in str(error.description):
-                return error_answer(400, str(error.description))
+            if isinstance(error.__context__, JsonTooDeep) or "nested deeper" in str(error.description):
+                raise
     for name, text in _bad_text_fields():
-        message = f"{name}: contains {_describe(text)}."
-        return error_answer(422, message, {name: f"Contains {_describe(text)}."})
-    return None
+        raise Invalid(f"{name} contains {_describe(text)}, which is not allowed.", name)
 
 
 def init_app(app: Flask) -> None:
