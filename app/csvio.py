@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import false, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +25,13 @@ from app.errors import Conflict, DomainError, Invalid
 from app.extensions import db
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-MAX_BYTES = 5 * 1024 * 1024
+
+
+def _check_size(size: int, field: str) -> None:
+    """A file may be as large as any request body (REQUEST_MAX_KB): the same limit, said in the same words."""
+    limit_kb = int(current_app.config["REQUEST_MAX_KB"])
+    if size > limit_kb * 1024:
+        raise Invalid(f"The file is larger than {limit_kb} kB (REQUEST_MAX_KB); split it.", field)
 
 
 # --- cells ---------------------------------------------------------------------------------------------------
@@ -94,8 +101,7 @@ class CsvLayout:
 
 def decode_upload(data: bytes, field: str = "file") -> str:
     """The uploaded bytes as text (UTF-8, with or without the byte-order mark spreadsheets write)."""
-    if len(data) > MAX_BYTES:
-        raise Invalid(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.", field)
+    _check_size(len(data), field)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -107,8 +113,7 @@ def read_rows(text: str, layout: CsvLayout) -> list[tuple[int, dict[str, str]]]:
     where = layout.field
     if not isinstance(text, str) or not text.strip():
         raise Invalid("The file is empty: it needs a header row naming the columns.", where)
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise Invalid(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.", where)
+    _check_size(len(text.encode("utf-8", "surrogatepass")), where)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         header = [name.strip() for name in (reader.fieldnames or [])]

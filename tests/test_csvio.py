@@ -63,3 +63,11 @@ def test_a_dry_run_reports_every_problem_of_every_row(app):
         (3, "create", {}),
         (4, "error", {"size": "A whole number."}),
     ]
+
+
+@pytest.mark.config(REQUEST_MAX_KB=16)
+def test_a_file_larger_than_the_request_limit_is_refused_as_a_whole(app):
+    with pytest.raises(Invalid, match=re.escape("larger than 16 kB (REQUEST_MAX_KB)")):
+        csvio.read_rows("name\n" + "x\n" * 10_000, LAYOUT)
+    with pytest.raises(Invalid, match="larger than 16 kB"):
+        csvio.decode_upload(b"name\n" + b"x\n" * 10_000)
