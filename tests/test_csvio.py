@@ -34,7 +34,7 @@ def test_the_export_escapes_every_formula_cell():
 LAYOUT = CsvLayout(columns=("id", "name", "size", "colour"), required=("name",), stand_ins=(("name", "stand-in"),))
 
 
-def test_reading_refuses_unknown_and_missing_columns_naming_the_file():
+def test_reading_refuses_unknown_and_missing_columns_naming_the_file(app):
     for text, message in (("name,weight\nx,1\n", "Unknown column(s) weight"), ("size\n1\n", "Missing column(s) name"),
                           ("", "The file is empty"), ("name\n", "header but no rows")):
         with pytest.raises(Invalid, match=re.escape(message)) as refused:
