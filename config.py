@@ -276,6 +276,62 @@ def _readiness_weights(env: Mapping[str, str]) -> dict[str, int]:
     return weights
 
 
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+
+
+def _ratelimit_storage(env: Mapping[str, str]) -> dict[str, object]:
+    """Where every throttle counts (sign-ins, pings, SMS replies): memory:// (one process) or a Redis server."""
+    raw = (env.get("RATELIMIT_STORAGE_URI") or "memory://").strip()
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme not in RATELIMIT_SCHEMES:
+        raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or a Redis URL such as redis://127.0.0.1:6379, "
+                          f"got {raw!r}")
+    if scheme != "memory":
+        parts = urlparse(raw)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
+        except ValueError:
+            raise ConfigError(f"RATELIMIT_STORAGE_URI has a malformed port: {raw!r}") from None
+        if scheme != "redis+unix" and not parts.hostname:
+            raise ConfigError(f"RATELIMIT_STORAGE_URI must name a host, e.g. redis://127.0.0.1:6379, got {raw!r}")
+        try:
+            import redis  # noqa: F401  (the client the limiter uses; in requirements.txt)
+        except ImportError:
+            raise ConfigError("RATELIMIT_STORAGE_URI is a Redis URL but the 'redis' package is not installed: "
+                              "pip install -r requirements.txt") from None
+    prefix = (env.get("RATELIMIT_KEY_PREFIX") or "quarterdeck").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", prefix):
+        raise ConfigError(f"RATELIMIT_KEY_PREFIX must be 1-64 letters, digits or _.:- characters, got {prefix!r}")
+    return {
+        "RATELIMIT_STORAGE_URI": raw,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        # A Redis outage must not turn every sign-in and ping into a 500: count in memory until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": scheme != "memory",
+        "WEB_WORKERS": _web_workers(env),
+    }
+
+
+def _web_workers(env: Mapping[str, str]) -> int:
+    """How many web worker processes this node runs, as far as the environment tells (gunicorn's own
+    WEB_CONCURRENCY, or --workers/-w in GUNICORN_CMD_ARGS or on gunicorn's command line); 1 when unknown."""
+    import shlex
+    import sys
+
+    candidates = [env.get("WEB_CONCURRENCY") or ""]
+    words = shlex.split(env.get("GUNICORN_CMD_ARGS") or "")
+    if sys.argv and sys.argv[0].endswith("gunicorn"):
+        words += sys.argv[1:]
+    for index, word in enumerate(words):
+        if word in {"-w", "--workers"} and index + 1 < len(words):
+            candidates.append(words[index + 1])
+        elif word.startswith("--workers="):
+            candidates.append(word.split("=", 1)[1])
+        elif word.startswith("-w") and word[2:].isdigit():
+            candidates.append(word[2:])
+    counts = [int(value) for value in candidates if value.strip().isdigit()]
+    return max(counts, default=1)
+
+
 def _watchlist(env: Mapping[str, str]) -> dict[str, object]:
     """The critical job watch list: ping early tolerance, per-URL throttle, run history size, catch-up grouping."""
     rate = (env.get("PING_RATE_LIMIT") or "60 per minute").strip()
@@ -318,7 +374,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "DEFAULT_TIME_ZONE": _zone(env, "DEFAULT_TIME_ZONE", "UTC"),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5, 1, 1000),
         "LOGIN_LOCKOUT_MINUTES": _int(env, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60),
-        "RATELIMIT_STORAGE_URI": (env.get("RATELIMIT_STORAGE_URI") or "memory://").strip(),
+        **_ratelimit_storage(env),
         "SCHEDULER_HEARTBEAT_SECONDS": _int(env, "SCHEDULER_HEARTBEAT_SECONDS", 30, 1, 3600),
         "HEALTH_MAX_HEARTBEAT_AGE": _int(env, "HEALTH_MAX_HEARTBEAT_AGE", 120, 5, 86400),
         **_close_window(env),
@@ -333,9 +389,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "SHIFT_REMINDER_MINUTES": _int(env, "SHIFT_REMINDER_MINUTES", 60, 1, 24 * 60),
         "DRTEST_REMINDER_DAYS": _int(env, "DRTEST_REMINDER_DAYS", 2, 0, 60),  # remind participants N days before
         "DRTEST_EVIDENCE_MAX_MB": _int(env, "DRTEST_EVIDENCE_MAX_MB", 10, 1, 100),
-        # The largest upload (DR evidence) plus room for the form around it; anything bigger is refused with 413
-        # before it is read, instead of after.
-        "MAX_CONTENT_LENGTH": (_int(env, "DRTEST_EVIDENCE_MAX_MB", 10, 1, 100) + 1) * 1024 * 1024,
+        # Any request body bigger than this is refused with 413 while it is read (DR evidence uploads have their
+        # own limit, DRTEST_EVIDENCE_MAX_MB); a form field may use all of it (a pasted CSV).
+        "REQUEST_MAX_KB": _int(env, "REQUEST_MAX_KB", 2048, 16, 100 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int(env, "REQUEST_MAX_KB", 2048, 16, 100 * 1024) * 1024,
         "DRTEST_EVIDENCE_DIR": (env.get("DRTEST_EVIDENCE_DIR") or str(INSTANCE_DIR / "drtest-evidence")).strip(),
         **_watchlist(env),
         **_runbooks(env),

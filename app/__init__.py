@@ -49,10 +49,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    _warn_about_per_worker_limits(app)
 
     from app.auth.sessions import BrowserOnlySessionInterface
     app.session_interface = BrowserOnlySessionInterface()
 
+    from app import request_guard
+    request_guard.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     _register_blueprints(app)
     from app import web
     from app.system import metrics
@@ -68,6 +71,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app.access import check_every_endpoint_declares_access
     check_every_endpoint_declares_access(app)
     return app
+
+
+def _warn_about_per_worker_limits(app: Flask) -> None:
+    """Throttles kept in memory:// are per process: with N workers each counts alone, N times looser."""
+    workers = int(app.config.get("WEB_WORKERS") or 1)
+    if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        logging.getLogger("quarterdeck").warning(
+            "RATELIMIT_STORAGE_URI is memory:// but %d web workers run: each worker counts sign-in failures, "
+            "pings and SMS replies on its own, so every limit is %d times looser than configured. "
+            "Set RATELIMIT_STORAGE_URI=redis://HOST:6379 (shared by every worker and node).", workers, workers)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -9,12 +9,14 @@ from flask import current_app, has_request_context
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import IntegerField as _WTFormsIntegerField
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.calendar.models import Region
 from app.extensions import db
+from app.request_guard import DB_INT_MAX, DB_INT_MIN, database_int
 from app.timeutil import as_utc, instant_from_local, is_valid_zone, to_zone, zone_label
 
 
@@ -40,10 +42,20 @@ def form_values(form: FlaskForm) -> dict:
 
 
 def optional_int(value):
-    """Coerce a select's value to int, with '' meaning 'none'."""
+    """Coerce a select's value to an int the database can hold, with '' meaning 'none'."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    return database_int(value)
+
+
+class IntegerField(_WTFormsIntegerField):
+    """WTForms' IntegerField, refusing a number the database's integer columns cannot hold (a form error)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not DB_INT_MIN <= self.data <= DB_INT_MAX:
+            self.data = None
+            raise ValueError(f"Use a number between {DB_INT_MIN} and {DB_INT_MAX}.")
 
 
 def region_field(label: str = "Region") -> SelectField:

@@ -16,7 +16,9 @@ from app.auth.roles import ADMINS, EDITORS, EVERYONE, Role
 from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import viewer_zone, zone_names
-from app.timeutil import format_in_zone, zone_label
+from app.links import is_safe_link
+from app.request_guard import refuse_hostile_text
+from app.timeutil import format_in_zone, to_zone, zone_label
 
 log = logging.getLogger("quarterdeck.web")
 
@@ -26,8 +28,9 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def _is_api() -> bool:
-    return request.path.startswith("/api/")
+def wants_json() -> bool:
+    """API clients and job pings read errors as JSON; people read pages."""
+    return request.path.startswith(("/api/", "/ping/"))
 
 
 def _anonymous_if_unloadable() -> None:
@@ -72,12 +75,14 @@ MESSAGES = {
 UNAVAILABLE_RETRY_SECONDS = 5
 
 
-def _error_page(status: int, message: str | None = None):
+def error_answer(status: int, message: str | None = None, fields: dict[str, str] | None = None):
+    """An error in the format the client reads: JSON {"error", "fields"} or the error page."""
     message = message or MESSAGES.get(status, "Error.")
     _anonymous_if_unloadable()
-    if _is_api():
-        return error_response(status, message)
+    if wants_json():
+        return error_response(status, message, fields)
     return render_template("errors/error.html", status=status, message=message), status
+
 
 
 def _handle_http(error: HTTPException):
@@ -87,7 +92,7 @@ def _handle_http(error: HTTPException):
         message = str(error.description) if error.description else None
     elif status in (400, 404) and error.description and not str(error.description).startswith(("The ", "Not ")):
         message = str(error.description)
-    response = make_response(_error_page(status, message))
+    response = make_response(error_answer(status, message))
     # Keep what the exception says about itself, e.g. the Allow header a 405 must carry (RFC 9110).
     for name, value in error.get_headers():
         if name.lower() != "content-type":
@@ -96,11 +101,11 @@ def _handle_http(error: HTTPException):
 
 
 def _handle_domain(error: DomainError):
-    return _error_page(error.status, error.message)
+    return error_answer(error.status, error.message)
 
 
 def _handle_csrf(error: CSRFError):
-    return _error_page(400, "The form expired or was sent from elsewhere. Reload the page and try again.")
+    return error_answer(400, "The form expired or was sent from elsewhere. Reload the page and try again.")
 
 
 SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error", "database is busy")
@@ -140,7 +145,7 @@ def _handle_unexpected(error: Exception):
         return _handle_http(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
-    return _error_page(500)
+    return error_answer(500)
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
@@ -167,6 +172,7 @@ def combine_page(args: dict, page: int) -> dict:
 
 def init_app(app: Flask) -> None:
     app.before_request(enforce_access)
+    app.before_request(refuse_hostile_text)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(DomainError, _handle_domain)
@@ -177,5 +183,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(zone_label_filter, "zone_label")
     app.add_template_filter(format_in_zone, "in_zone")
     app.add_template_filter(combine_page, "combine_page")
+    app.jinja_env.tests["safe_link"] = is_safe_link
     app.jinja_env.globals.update(can=can, Role=Role, EVERYONE=EVERYONE, EDITORS=EDITORS, ADMINS=ADMINS,
                                  zone_names=zone_names, viewer_zone=viewer_zone)

@@ -134,3 +134,52 @@ def test_reads_and_deletes_take_no_body(document):
 def test_a_create_documents_201(document):
     assert "201" in document["paths"]["/api/v1/regions"]["post"]["responses"]
     assert "200" in document["paths"]["/api/v1/regions"]["get"]["responses"]
+
+
+# --- a document that tells the truth ------------------------------------------------------------------------
+
+def test_the_document_does_not_depend_on_the_data_so_it_lists_no_database_ids(app, make_user):
+    from datetime import date, time
+
+    from app.oncall import rotations
+
+    empty = build_document(app)
+    owner = make_user(Role.RESPONDER)
+    rotations.create_rotation(name="Ops", time_zone="UTC", start_date=date(2026, 1, 5), start_time=time(9),
+                              handoff_kind="weekly", shift_length=1, member_ids=[owner.id])
+
+    assert build_document(app) == empty
+
+
+@pytest.mark.parametrize("path, method, field", [
+    ("/api/v1/schedules/{schedule_id}/layers", "post", "rotation_id"),
+    ("/api/v1/schedules/{schedule_id}/overrides", "post", "user_id"),
+])
+def test_an_id_field_is_an_integer_in_the_database_range_without_an_enum(document, path, method, field):
+    schema = body_schema(document, path, method)["properties"][field]
+    assert "enum" not in schema and "integer" in schema["type"] and schema["maximum"] == 2 ** 31 - 1
+
+
+def test_risk_scores_are_integers_from_one_to_five(document):
+    schema = body_schema(document, "/api/v1/risks", "post")["properties"]["likelihood"]
+    assert schema["type"] == "integer" and schema["enum"] == [1, 2, 3, 4, 5]
+
+
+def test_building_the_weekly_review_documents_both_answers(document):
+    assert {"200", "201"} <= set(document["paths"]["/api/v1/reviews"]["post"]["responses"])
+
+
+def test_every_operation_lists_the_errors_the_app_answers_and_no_catch_all(document):
+    for path, method, operation in all_operations(document):
+        responses = operation["responses"]
+        assert "default" not in responses, (path, method)
+        assert {"404", "413", "422"} <= set(responses), (path, method)
+        if path != "/api/v1/openapi.json":
+            assert {"401", "403"} <= set(responses), (path, method)
+        if method in {"post", "patch", "put"}:
+            assert "400" in responses, (path, method)
+
+
+def test_path_ids_are_integers_the_database_can_hold(document):
+    schema = document["paths"]["/api/v1/risks/{risk_id}"]["get"]["parameters"][0]["schema"]
+    assert schema == {"type": "integer", "minimum": 0, "maximum": 2 ** 31 - 1}

@@ -105,7 +105,7 @@ def _message_json(message: OutboundMessage) -> dict[str, Any]:
 @allow(actions.ACTORS)
 @api_doc("Raise an alert (source: api). 201 with the new alert; 200 with the open alert it merged into when "
          "`dedup_key` matches one (nobody is paged again)", request=RaiseAlertForm, response=ALERT_SCHEMA,
-         status=201, tag="alerts")
+         status=201, tag="alerts", also={200: ("The open alert with the same dedup_key", None)})
 def create_alert():
     form = load_form(RaiseAlertForm)
     alert, created = actions.raise_from_api(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -13,6 +13,7 @@ from app.alerting.services import DEDUP_MAX, DETAILS_MAX, SUMMARY_MAX
 from app.auth.models import User
 from app.extensions import db
 from app.oncall.models import ContactMethod, EscalationPolicy, NotificationRule
+from app.forms_common import IntegerField
 
 NOTE_MAX = 300
 SEVERITY_CHOICES = [SelectChoice(value, value.title()) for value in SEVERITIES]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from app.timeutil import is_valid_zone, utcnow
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "qd_"
+TOKEN_SHAPE = re.compile(r"qd_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}")
 # Only touch last_used_at this often: a busy integration must not turn every GET into a write.
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
@@ -114,6 +116,12 @@ def change_own_password(user: User, *, current_password: str, new_password: str)
     db.session.commit()
 
 
+def end_all_sessions(user: User) -> None:
+    """Sign `user` out of every browser session at once (sign-out, "sign out everywhere"); tokens stay."""
+    user.session_version += 1
+    db.session.commit()
+
+
 # A hash of a random string, checked when the email is unknown, so a wrong email
 # takes as long as a wrong password and does not reveal who has an account.
 _DUMMY_HASH: dict[str, str] = {}
@@ -156,6 +164,11 @@ def list_tokens(user: User) -> list[ApiToken]:
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))
 
 
+def list_live_tokens(user: User) -> list[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    return [token for token in list_tokens(user) if token.is_live]
+
+
 def revoke_token(user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens (admins may revoke anyone's)."""
     token = db.session.get(ApiToken, token_id)
@@ -169,9 +182,9 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 def user_for_token(raw_token: str) -> User | None:
     """The active user behind a live token, or None. Comparison is constant-time."""
+    if not TOKEN_SHAPE.fullmatch(raw_token):
+        return None  # not one of ours; never sent to the database (it may hold anything, a NUL included)
     parts = raw_token.removeprefix(TOKEN_PREFIX).split("_", 1)
-    if not raw_token.startswith(TOKEN_PREFIX) or len(parts) != 2:
-        return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.prefix == parts[0]))
     if token is None or not hmac.compare_digest(token.token_hash, _digest(raw_token)):
         return None

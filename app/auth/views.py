@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.access import allow, public
-from app.auth import services
+from app.auth import services, throttle
 from app.auth.forms import (LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, TokenForm,
                             UserCreateForm, UserEditForm)
 from app.forms_common import form_values
@@ -26,21 +26,17 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _login_limit() -> str:
-    config = current_app.config
-    return f"{config['LOGIN_MAX_FAILURES']} per {config['LOGIN_LOCKOUT_MINUTES']} minutes"
-
-
-def _login_key() -> str:
-    # Per address and account: one attacker cannot lock out everyone, nor try one account from one address forever.
-    return f"{request.remote_addr}|{(request.form.get('email') or '').strip().lower()}"
+THROTTLED = "Too many failed sign-in attempts. Wait a few minutes and try again."
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"],
-               deduct_when=lambda response: response.status_code != 302,
-               error_message="Too many failed sign-in attempts. Wait a few minutes and try again.")
+@limiter.limit(throttle.pair_limit, key_func=throttle.pair_key, methods=["POST"], deduct_when=throttle.failed,
+               error_message=THROTTLED)
+@limiter.limit(throttle.wide_limit, key_func=throttle.account_key, methods=["POST"], deduct_when=throttle.failed,
+               error_message=THROTTLED)
+@limiter.limit(throttle.wide_limit, key_func=throttle.address_key, methods=["POST"], deduct_when=throttle.failed,
+               error_message=THROTTLED)
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -59,8 +55,20 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @allow(EVERYONE)
 def logout():
+    # Ends every session of this user, not only this cookie: a copy of it (a shared machine, a stolen
+    # cookie) must not outlive the sign-out.
+    services.end_all_sessions(current_user)
     logout_user()
     flash("Signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@allow(EVERYONE)
+def logout_everywhere():
+    services.end_all_sessions(current_user)
+    logout_user()
+    flash("Signed out on every device. API tokens are not affected; revoke them on the tokens page.", "success")
     return redirect(url_for("auth.login"))
 
 
@@ -77,7 +85,8 @@ def account():
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, password_form=password_form)
+    return render_template("auth/account.html", form=form, password_form=password_form,
+                           tokens=services.list_live_tokens(current_user))
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -96,7 +105,8 @@ def change_password():
             login_user(current_user._get_current_object())
             flash("Password changed. Your other sessions are signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, password_form=password_form), 422
+    return render_template("auth/account.html", form=form, password_form=password_form,
+                           tokens=services.list_live_tokens(current_user)), 422
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.drtests.continuity_models import SimulationResult
-from app.forms_common import optional_int, zone_field
+from app.forms_common import IntegerField, database_int, optional_int, zone_field
 from app.vendors.forms import NONE_CHOICE, PeopleChoicesForm
 
 
@@ -17,7 +17,7 @@ class PlanForm(PeopleChoicesForm):
     scope = TextAreaField("Scope", validators=[Optional(), Length(max=5000)])
     teams = StringField("Teams involved", validators=[Optional(), Length(max=500)])
     review_due = DateField("Review due", validators=[Optional()], description="YYYY-MM-DD")
-    site_ids = SelectMultipleField("Sites", coerce=int, choices=[], validate_choice=False,
+    site_ids = SelectMultipleField("Sites", coerce=database_int, choices=[], validate_choice=False,
                                    description="ids of the alternate sites and operation rooms it uses")
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 from app.auth.models import User
 from app.drtests.exercises import check_can_execute, check_not_frozen
 from app.drtests.models import Evidence, ExerciseStep
+from app.links import clean_link
 from app.errors import Invalid, NotFound
 from app.extensions import db
 
@@ -68,10 +69,10 @@ def add_link(step: ExerciseStep, *, user: User, url: str, label: str = "") -> Ev
     """Record a link (a ticket, a dashboard, a shared document) as evidence."""
     check_can_execute(step.exercise, user)
     check_not_frozen(step.exercise)
-    url = (url or "").strip()
-    if not url.lower().startswith(("https://", "http://")):
-        raise Invalid("A link starts with https:// or http://.", field="url")
-    record = Evidence(step_id=step.id, label=(label or "").strip()[:200] or url[:200], url=url[:1000],
+    url = clean_link(url, "url", 1000)
+    if not url:
+        raise Invalid("Give the link: https://… or a path on this site.", field="url")
+    record = Evidence(step_id=step.id, label=(label or "").strip()[:200] or url[:200], url=url,
                       added_by_id=user.id)
     db.session.add(record)
     db.session.commit()

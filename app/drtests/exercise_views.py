@@ -11,6 +11,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.access import allow
+from app.links import is_external, is_safe_link
+from app.request_guard import body_limit
 from app.auth.roles import EDITORS, EVERYONE
 from app.drtests import evidence, exercises, execution, templates
 from app.drtests.exercises import EXECUTORS
@@ -153,6 +155,7 @@ def step_notes(exercise_id: int, step_id: int):
 
 @bp.route("/exercises/<int:exercise_id>/steps/<int:step_id>/evidence", methods=["POST"])
 @allow(EXECUTORS)
+@body_limit(lambda: evidence.max_bytes() + 64 * 1024)  # the file, and the form around it
 def add_evidence(exercise_id: int, step_id: int):
     item = exercises.get_exercise(exercise_id)
     step = execution.get_step(item, step_id)
@@ -182,7 +185,9 @@ def add_evidence(exercise_id: int, step_id: int):
 def download_evidence(evidence_id: int):
     record = evidence.get_evidence(evidence_id)
     if record.url:
-        return redirect(record.url)
+        # Never a blind redirect: the page says where the link goes (another site, or not a link at all).
+        return render_template("drtests/evidence_link.html", record=record, safe=is_safe_link(record.url),
+                               external=is_external(record.url))
     # Always a download with its checked type: a stored file is never rendered as a page of ours.
     return send_file(evidence.evidence_path(record), mimetype=record.content_type, as_attachment=True,
                      download_name=record.filename)

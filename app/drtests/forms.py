@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.drtests.models import ExerciseKind, FindingStatus, Outcome, Phase, Severity
-from app.forms_common import InstantField, optional_int
+from app.forms_common import InstantField, IntegerField, database_int, optional_int
 from app.vendors.forms import NONE_CHOICE, PeopleChoicesForm
 
 
@@ -72,7 +72,7 @@ class ExerciseForm(PeopleChoicesForm):
     quarter = IntegerField("Quarter", validators=[Optional(), NumberRange(1, 4)])
     owner_id = SelectField("Owner", coerce=optional_int, choices=[NONE_CHOICE], validate_choice=False,
                            description="id of the person who signs the exercise off")
-    participant_ids = SelectMultipleField("Participants", coerce=int, choices=[], validate_choice=False,
+    participant_ids = SelectMultipleField("Participants", coerce=database_int, choices=[], validate_choice=False,
                                           description="ids of the people reminded before it and working its steps")
 
     def __init__(self, *args, **kwargs):

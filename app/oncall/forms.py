@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms_common import optional_int
+from app.forms_common import IntegerField, optional_int
 from app.oncall.models import ContactKind
 
 KIND_CHOICES = [SelectChoice(ContactKind.SMS.value, "SMS (text message)"),

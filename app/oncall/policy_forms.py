@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectMultipleField, StringField, \
+from wtforms import BooleanField, FieldList, Form, FormField, SelectMultipleField, StringField, \
     TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.auth.models import User
 from app.oncall.models import Schedule
 from app.oncall.policies import ACK_TIMEOUT_RANGE, CLOSE_DELAY_RANGE, DELAY_RANGE, DESCRIPTION_MAX, MAX_STEPS, NAME_MAX, REPEAT_RANGE
+from app.forms_common import IntegerField
 
 # A page offers a blank row or two beyond the saved steps, and "Add another step" adds more.
 MAX_ROWS = MAX_STEPS + 2

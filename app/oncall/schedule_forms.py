@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+from wtforms import (DateField, SelectField, SelectMultipleField, StringField, TextAreaField,
                      TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import User
 from app.extensions import db
-from app.forms_common import InstantField, optional_int, zone_field
+from app.forms_common import InstantField, IntegerField, database_int, optional_int, zone_field
 from app.oncall.models import OverrideMode, Rotation
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -48,7 +48,7 @@ class RotationSettingsForm(FlaskForm):
 class RotationForm(RotationSettingsForm):
     """A whole rotation, with its people in order (create page and API)."""
 
-    member_ids = SelectMultipleField("People, in order", coerce=int, validate_choice=False,
+    member_ids = SelectMultipleField("People, in order", coerce=database_int, validate_choice=False,
                                      description="user ids in hand-off order; each person once")
 
     def __init__(self, *args, **kwargs):
@@ -57,7 +57,7 @@ class RotationForm(RotationSettingsForm):
 
 
 class MemberForm(FlaskForm):
-    user_id = SelectField("Person", coerce=int, validate_choice=False, validators=[InputRequired()])
+    user_id = SelectField("Person", coerce=database_int, validate_choice=False, validators=[InputRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,10 +71,10 @@ class ScheduleForm(FlaskForm):
 
 
 class LayerForm(FlaskForm):
-    rotation_id = SelectField("Rotation", coerce=int, validate_choice=False, validators=[InputRequired()],
+    rotation_id = SelectField("Rotation", coerce=database_int, validate_choice=False, validators=[InputRequired()],
                               description="id of a rotation")
     time_zone = zone_field("Zone of the window")
-    days = SelectMultipleField("Days", coerce=int, choices=DAY_CHOICES, default=[0, 1, 2, 3, 4],
+    days = SelectMultipleField("Days", coerce=database_int, choices=DAY_CHOICES, default=[0, 1, 2, 3, 4],
                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                description="days of the week, 0 = Monday ... 6 = Sunday")
     start_time = TimeField("From", validators=[InputRequired()], description="HH:MM, local")
@@ -90,7 +90,7 @@ class LayerForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    user_id = SelectField("Person on call", coerce=int, validate_choice=False, validators=[InputRequired()])
+    user_id = SelectField("Person on call", coerce=database_int, validate_choice=False, validators=[InputRequired()])
     mode = SelectField("Mode", choices=MODE_CHOICES, default="replace", validators=[DataRequired()],
                        description="replace: instead of someone; add: beside whoever is on call")
     replaces_user_id = SelectField("Instead of", coerce=optional_int, validate_choice=False,

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms_common import optional_int
+from app.forms_common import IntegerField, optional_int
 from app.readiness.models import ItemStatus, Track
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in ItemStatus]

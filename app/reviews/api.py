@@ -79,7 +79,7 @@ def list_reviews():
 @bp.post("/reviews")
 @allow(EDITORS)
 @api_doc("Build this week's review now (201), or return it when the week has one already (200)",
-         response=REVIEW_SCHEMA, status=201, tag="reviews")
+         response=REVIEW_SCHEMA, status=201, tag="reviews", also={200: ("The week's existing review", None)})
 def build_review():
     review, created = agenda.build_review(built_by=current_user.email)
     return jsonify(review_json(review)), 201 if created else 200

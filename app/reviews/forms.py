@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.auth.models import User
 from app.auth.roles import EDITORS
 from app.extensions import db
-from app.forms_common import optional_int
+from app.forms_common import database_int, optional_int
 from app.reviews.models import Decision
 from app.risks.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 
@@ -53,7 +53,7 @@ class DecisionForm(FlaskForm):
 
 class FinishForm(FlaskForm):
     # Choices are the crisis team and administrators, filled by the page; the service checks the ids.
-    attendee_ids = SelectMultipleField("Attended", coerce=int, choices=[], validate_choice=False,
+    attendee_ids = SelectMultipleField("Attended", coerce=database_int, choices=[], validate_choice=False,
                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                        description="ids of the people who attended")
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=10_000)],

@@ -9,8 +9,8 @@ from app.access import allow
 from app.auth.roles import ADMINS, EDITORS, EVERYONE
 from app.errors import DomainError, Invalid
 from app.forms_common import form_values
-from app.risks import csvio
-from app.risks.csvimport import import_csv
+from app.risks import register_csv
+from app.risks.register_csv import import_csv
 from app.risks.forms import ImportForm, SettingsForm
 from app.risks.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS, current_settings, grid_rows_for_display
 from app.risks.settings import save_settings, settings_values
@@ -38,7 +38,7 @@ def settings_page():
 @bp.route("/risks/export.csv")
 @allow(EVERYONE)
 def export_csv():
-    return Response(stream_with_context(csvio.export_chunks()), mimetype="text/csv",
+    return Response(stream_with_context(register_csv.export_chunks()), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="quarterdeck-risks.csv"'})
 
 
@@ -65,7 +65,7 @@ def import_page():
             if applying and form.csv_text.data:
                 text = _unpack(form.csv_text.data)
             elif form.file.data:
-                text = csvio.decode_upload(form.file.data.read())
+                text = register_csv.decode_upload(form.file.data.read())
             else:
                 raise Invalid("Choose a CSV file.", "file")
             report = import_csv(text=text, apply=applying)

@@ -18,8 +18,10 @@ from app.api.support import load_form
 from app.auth.roles import EDITORS, EVERYONE
 from app.extensions import db
 from app.forms_common import form_values
-from app.risks import actions, cadence, csvio, history, register, services, workflow
-from app.risks.csvimport import ImportReport, import_csv
+from app.risks import actions, cadence, history, register, services, workflow
+from app.risks import register_csv
+from app.csvio import ImportReport
+from app.risks.register_csv import import_csv
 from app.risks.forms import CommentForm, ImportApiForm, RiskForm, TransitionForm
 from app.risks.models import Risk, RiskAction
 from app.risks.scoring import current_settings
@@ -67,6 +69,7 @@ LIST_QUERY = {"status": "live|open|mitigating|mitigated|closed|accepted", "level
               "overdue": "review|action", "likelihood": "1..5 (residual)", "impact": "1..5 (residual)",
               "q": "words in the title or description", "sort": "|".join(register.SORTS), "page": "1..",
               "per_page": "1..200"}
+IMPORT_REFUSED = {"anyOf": [IMPORT_SCHEMA, {"$ref": "#/components/schemas/Error"}]}
 
 
 def iso(value) -> str | None:
@@ -195,7 +198,7 @@ def comment_risk(risk_id: int):
 @api_doc("The whole register as CSV text (the import takes it back unchanged)", tag="risks",
          response={"type": "object", "properties": {"csv": {"type": "string"}}})
 def export_risks():
-    return jsonify({"csv": csvio.export_csv()})
+    return jsonify({"csv": register_csv.export_csv()})
 
 
 def report_json(report: ImportReport) -> dict[str, Any]:
@@ -209,7 +212,7 @@ def report_json(report: ImportReport) -> dict[str, Any]:
 @allow(EDITORS)
 @api_doc("Import a register CSV: a dry run listing each row's errors unless confirm is true; with confirm, every "
          "row is applied or (when one is refused: 422) none", request=ImportApiForm, response=IMPORT_SCHEMA,
-         tag="risks")
+         tag="risks", also={422: ("A row was refused: the report, nothing applied; or a field is invalid", IMPORT_REFUSED)})
 def import_risks():
     form = load_form(ImportApiForm)
     report = import_csv(text=form.csv.data, apply=bool(form.confirm.data))

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField,
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, SelectField, StringField,
                      TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.auth.models import User
 from app.extensions import db
-from app.forms_common import optional_int, zone_field
+from app.forms_common import IntegerField, database_int, optional_int, zone_field
 from app.risks.models import ActionStatus, RiskCategory, RiskLevel, RiskSource
 from app.risks.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS, WEEKDAYS, cell_field
 from app.risks.workflow import TRANSITIONS
@@ -24,7 +24,7 @@ LINK_CHOICES = [SelectChoice("app", "App"), SelectChoice("job", "Job"), SelectCh
 
 
 def score_field(label: str, words: dict[int, str], description: str) -> SelectField:
-    return SelectField(label, coerce=int, choices=[SelectChoice(n, f"{n} · {word}") for n, word in words.items()],
+    return SelectField(label, coerce=database_int, choices=[SelectChoice(n, f"{n} · {word}") for n, word in words.items()],
                        validators=[InputRequired()], description=description)
 
 
@@ -131,7 +131,7 @@ class SettingsForm(FlaskForm):
     cadence_low_days = _days("Low: review every (days)")
     stale_days = IntegerField("Stale after (days without an update)", validators=[InputRequired(),
                                                                                   NumberRange(1, 365)])
-    review_weekday = SelectField("Agenda built on", coerce=int,
+    review_weekday = SelectField("Agenda built on", coerce=database_int,
                                  choices=[SelectChoice(n, day) for n, day in enumerate(WEEKDAYS)],
                                  validators=[InputRequired()])
     review_time = TimeField("Time", validators=[DataRequired()], description="HH:MM, in the zone below")

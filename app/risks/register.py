@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.request_guard import database_int
 from app.auth.models import User
 from app.extensions import db
 from app.risks.models import (LIVE_STATUSES, PENDING_ACTION_STATUSES, Risk, RiskAction, RiskCategory, RiskLevel,
@@ -59,7 +60,7 @@ def _pick(value: Any, allowed) -> Any:
 
 def _int(value: Any) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        return database_int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 

@@ -15,8 +15,9 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.extensions import db
 from app.forms_common import form_values
 from app.timeutil import today_in
-from app.vendors import campaign, csvio, services, supports
-from app.vendors.csvimport import ImportReport, import_csv
+from app.vendors import campaign, services, supports, vendor_csv
+from app.csvio import ImportReport
+from app.vendors.vendor_csv import import_csv
 from app.vendors.forms import ImportApiForm, SupportLinkApiForm, VendorForm
 from app.vendors.models import Vendor
 from app.vendors.search import search_everything
@@ -63,6 +64,7 @@ IMPORT_SCHEMA = {"type": "object", "properties": {
 SEARCH_SCHEMA = {"type": "object", "properties": {"query": {"type": "string"}, "groups": {"type": "array", "items": {
     "type": "object", "properties": {"name": {"type": "string"}, "heading": {"type": "string"},
                                      "results": {"type": "array", "items": {"type": "object"}}}}}}}
+IMPORT_REFUSED = {"anyOf": [IMPORT_SCHEMA, {"$ref": "#/components/schemas/Error"}]}
 
 
 def iso(value) -> str | None:
@@ -186,14 +188,14 @@ def vendor_campaign():
          tag="vendors")
 def export_vendors():
     kind = request.args.get("kind") or "vendors"
-    return jsonify({"kind": kind, "csv": csvio.export_csv(kind)})
+    return jsonify({"kind": kind, "csv": vendor_csv.export_csv(kind)})
 
 
 @bp.post("/vendors/import")
 @allow(EDITORS)
 @api_doc("Import a vendors or contacts CSV: a dry run listing each row's errors unless confirm is true; "
          "with confirm, every row is applied or (when one is refused: 422) none", request=ImportApiForm,
-         response=IMPORT_SCHEMA, tag="vendors")
+         response=IMPORT_SCHEMA, tag="vendors", also={422: ("A row was refused: the report, nothing applied; or a field is invalid", IMPORT_REFUSED)})
 def import_vendors():
     form = load_form(ImportApiForm)
     report = import_csv(kind=form.kind.data, text=form.csv.data, apply=bool(form.confirm.data))

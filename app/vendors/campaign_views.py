@@ -12,8 +12,8 @@ from app.errors import DomainError, Invalid
 from app.extensions import db
 from app.calendar.models import business_calendar
 from app.timeutil import close_day, today_in
-from app.vendors import campaign, csvio
-from app.vendors.csvimport import import_csv
+from app.vendors import campaign, vendor_csv
+from app.vendors.vendor_csv import import_csv
 from app.vendors.forms import CheckForm, ConfirmForm, ImportForm
 from app.vendors.views import bp
 from app.views_common import apply_domain_error, page_args
@@ -42,10 +42,10 @@ def campaign_page():
 @allow(EVERYONE)
 def export_csv():
     kind = request.args.get("kind") or "vendors"
-    if kind not in csvio.KINDS:
+    if kind not in vendor_csv.KINDS:
         kind = "vendors"
-    return Response(csvio.export_csv(kind), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{csvio.export_filename(kind)}"'})
+    return Response(vendor_csv.export_csv(kind), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{vendor_csv.export_filename(kind)}"'})
 
 
 def _pack(text: str) -> str:
@@ -71,7 +71,7 @@ def import_page():
             if applying and form.csv_text.data:
                 text = _unpack(form.csv_text.data)
             elif form.file.data:
-                text = csvio.decode_upload(form.file.data.read())
+                text = vendor_csv.decode_upload(form.file.data.read())
             else:
                 raise Invalid("Choose a CSV file.", "file")
             report = import_csv(kind=form.kind.data, text=text, apply=applying)

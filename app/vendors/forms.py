@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.auth.models import User
 from app.extensions import db
-from app.forms_common import optional_int, zone_field
+from app.forms_common import IntegerField, optional_int, zone_field
 from app.vendors.models import MAX_SLA_MINUTES, VendorCheckKind, VendorContactKind, VendorTier
 
 TIER_CHOICES = [SelectChoice(VendorTier.CRITICAL.value, "Critical"),

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.links import clean_link
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.timeutil import is_valid_zone
@@ -113,12 +113,8 @@ def vendor_fields(vendor: Vendor) -> dict[str, Any]:
 
 def _clean_url(value: Any) -> str:
     url = clean_text(value, "portal_url", TEXT_LIMITS["portal_url"])
-    if url:
-        parsed = urlparse(url)
-        # Shown as a link: only web addresses, never javascript: or data: URLs.
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise Invalid("Give a web address starting with https:// (or http://).", "portal_url")
-    return url
+    # Shown as a link: only web addresses or paths of this site, never javascript:, data: or //other-host.
+    return clean_link(url, "portal_url", TEXT_LIMITS["portal_url"])
 
 
 def _clean_sla(value: Any, field: str) -> int | None:

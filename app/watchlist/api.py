@@ -14,7 +14,7 @@ from app.api.support import ApiError, json_body, load_form
 from app.auth.roles import EDITORS, EVERYONE
 from app.forms_common import form_values
 from app.views_common import page_args
-from app.watchlist import csvio, history, services, windows
+from app.watchlist import history, job_csv, services, windows
 from app.watchlist.forms import AppForm, JobForm, WindowForm
 from app.watchlist.models import STATES, Job, JobRun, MaintenanceWindow, WatchedApp
 
@@ -39,6 +39,7 @@ RUN_SCHEMA = {"type": "object", "properties": {
 IMPORT_SCHEMA = {"type": "object", "properties": {
     "applied": {"type": "boolean"}, "counts": {"type": "object"},
     "rows": {"type": "array", "items": {"type": "object"}}}}
+IMPORT_REFUSED = {"anyOf": [IMPORT_SCHEMA, {"$ref": "#/components/schemas/Error"}]}
 
 
 def _iso(value) -> str | None:
@@ -220,14 +221,14 @@ def delete_watch_window(job_id: int, window_id: int):
 @api_doc("Every job as CSV text (the columns the import reads)", response={"type": "object", "properties": {
     "csv": {"type": "string"}}}, tag=TAG)
 def export_watch_jobs():
-    return jsonify({"csv": csvio.export_jobs()})
+    return jsonify({"csv": job_csv.export_jobs()})
 
 
 @bp.post("/watchlist/jobs/import")
 @allow(EDITORS)
 @api_doc("Import jobs from CSV: without confirm a dry run that reports each row and changes nothing; with "
          "confirm true and no row in error, applies them all", request_extra={
-             "csv": {"type": "string"}, "confirm": {"type": "boolean"}}, response=IMPORT_SCHEMA, tag=TAG)
+             "csv": {"type": "string"}, "confirm": {"type": "boolean"}}, response=IMPORT_SCHEMA, tag=TAG, also={422: ("A row was refused: the report, nothing applied; or a field is invalid", IMPORT_REFUSED)})
 def import_watch_jobs():
     payload = json_body()
     unknown = sorted(set(payload) - {"csv", "confirm"})
@@ -236,7 +237,7 @@ def import_watch_jobs():
     confirm = payload.get("confirm", False)
     if not isinstance(confirm, bool):
         raise ApiError(422, "Some fields are invalid.", {"confirm": "Must be true or false."})
-    report = csvio.import_jobs(payload.get("csv"), confirm=confirm)
+    report = job_csv.import_jobs(payload.get("csv"), confirm=confirm)
     body = {"applied": report.applied, "counts": report.counts(), "rows": [
         {"line": r.line, "app": r.app, "name": r.name, "action": r.action, "errors": r.errors, "notes": r.notes}
         for r in report.rows]}

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, IntegerField, SelectField, StringField, TextAreaField,
+from wtforms import (BooleanField, SelectField, StringField, TextAreaField,
                      TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.auth.models import User
 from app.extensions import db
-from app.forms_common import InstantField, optional_int, zone_field
+from app.forms_common import InstantField, IntegerField, optional_int, zone_field
 from app.oncall.models import EscalationPolicy
 from app.watchlist.models import CRITICALITIES, WatchedApp
 from app.watchlist.services import MAX_MINUTES, NAME_MAX

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.links import clean_link
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.oncall.models import EscalationPolicy
@@ -137,12 +138,7 @@ def _policy(policy_id: Any) -> int | None:
 
 
 def _url(value: Any) -> str:
-    value = (value or "").strip()
-    if value and not value.startswith(("https://", "http://", "/")):
-        raise Invalid("Use a link starting with https://, http:// or /.", "runbook_url")
-    if len(value) > 500:
-        raise Invalid("Use at most 500 characters.", "runbook_url")
-    return value
+    return clean_link(value, "runbook_url", 500)
 
 
 def _commit(message: str, field: str) -> None:

@@ -16,7 +16,7 @@ from app.forms_common import form_values
 from app.providers import provided
 from app.timeutil import to_zone, utcnow
 from app.views_common import apply_domain_error, page_args
-from app.watchlist import csvio, history, reliability, services, windows
+from app.watchlist import history, job_csv, reliability, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
 from app.watchlist.models import STATES, Job
 
@@ -177,7 +177,7 @@ def delete_window(job_id: int, window_id: int):
 @bp.route("/watchlist/export.csv")
 @allow(EVERYONE)
 def export_csv():
-    return Response(csvio.export_jobs(), mimetype="text/csv",
+    return Response(job_csv.export_jobs(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=watchlist-jobs.csv"})
 
 
@@ -188,7 +188,7 @@ def import_csv():
     report, status = None, 200
     if form.validate_on_submit():
         try:
-            report = csvio.import_jobs(form.csv_text.data, confirm=bool(form.confirm.data))
+            report = job_csv.import_jobs(form.csv_text.data, confirm=bool(form.confirm.data))
         except DomainError as error:
             form.csv_text.errors = [error.message]
             status = 422

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
-from app.risks import actions, csvio
+from app.risks import actions
+from app.risks import register_csv as csvio
 from tests.risks.fixtures import TUESDAY
 from tests.risks.support import risk_fields
 

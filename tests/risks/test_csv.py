@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from app.errors import Invalid
 from app.extensions import db
-from app.risks import csvio, history
-from app.risks.csvimport import import_csv
+from app.risks import history
+from app.risks import register_csv as csvio
+from app.risks.register_csv import import_csv
 from app.risks.models import Risk
 from tests.conftest import csrf_token_from
 
@@ -106,7 +107,8 @@ def test_a_dry_run_lists_each_rows_errors_and_changes_nothing(app, two_risks, ow
         (5, "error", {"id": "No risk R-4242; leave id empty to add a new risk."}),
         (6, "error", {"owner_email": "No person with the email nobody@example.com."}),
         (7, "error", {"category": "Choose one of: capacity, outage, single_point_of_failure, data, vendor, "
-                                  "linearity, pipeline_deal, defect, other."}),
+                                  "linearity, pipeline_deal, defect, other.",
+                      "quarter": "Give the quarter as e.g. Q4 FY27."}),  # every problem of the row, not the first
     ]
     db.session.expire_all()
     assert db.session.get(Risk, two_risks[1].id).title == "Tax engine outage"

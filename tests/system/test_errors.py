@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from config import ConfigError
 from app.access import public
 from app.extensions import db
 from tests import support
@@ -136,16 +137,18 @@ def test_a_signed_in_visitor_gets_the_friendly_page_while_the_database_is_down(d
         assert response.headers["Retry-After"] == "5"
 
 
-@pytest.mark.config(DRTEST_EVIDENCE_MAX_MB=1, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
-def test_a_request_larger_than_the_largest_upload_is_refused_with_413(login_as):
+@pytest.mark.config(REQUEST_MAX_KB=64)
+def test_a_request_larger_than_the_request_limit_is_refused_with_413(login_as):
     client = login_as("crisis_team")
 
-    response = client.post("/drtests/templates/new", data={"name": "x" * (3 * 1024 * 1024)})
+    response = client.post("/drtests/templates/new", data={"name": "x" * (100 * 1024)})
 
     assert response.status_code == 413 and "That request is too large." in response.get_data(as_text=True)
 
 
-def test_the_request_limit_follows_the_evidence_limit():
+def test_the_request_limit_is_read_from_request_max_kb():
     from config import load_config
 
-    assert load_config({**support.TEST_ENV, "DRTEST_EVIDENCE_MAX_MB": "4"})["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert load_config({**support.TEST_ENV, "REQUEST_MAX_KB": "64"})["REQUEST_MAX_KB"] == 64
+    with pytest.raises(ConfigError, match="REQUEST_MAX_KB"):
+        load_config({**support.TEST_ENV, "REQUEST_MAX_KB": "lots"})

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from app.errors import Invalid
 from app.extensions import db
-from app.vendors import csvio
+from app.vendors import vendor_csv as csvio
 from app.vendors import services as vendors
-from app.vendors.csvimport import import_csv
+from app.vendors.vendor_csv import import_csv
 from app.vendors.models import EscalationLevel, Vendor, VendorContact
 
 
@@ -146,7 +146,7 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole(app, text, message):
     assert refused.value.field == "file" and message in refused.value.message
 
 
-def test_an_upload_that_is_not_utf8_is_refused():
+def test_an_upload_that_is_not_utf8_is_refused(app):
     with pytest.raises(Invalid, match="not UTF-8"):
         csvio.decode_upload("name,tier\nCafé,other\n".encode("latin-1"))
     assert csvio.decode_upload("\ufeffname,tier\n".encode()) == "name,tier\n"

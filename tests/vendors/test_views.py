@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.vendors import csvio
+from app.vendors import vendor_csv as csvio
 from app.vendors.models import Vendor, VendorContact, VendorContactConfirmation
 from tests.conftest import form_post
 

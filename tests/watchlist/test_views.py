@@ -308,3 +308,16 @@ def test_a_close_freeze_window_is_added_by_business_day_offsets(login_as, api_as
     window = db.session.scalar(select(MaintenanceWindow))
     assert (window.kind, window.bd_start, window.bd_end, window.time_zone) == ("freeze", -2, 3, "America/Los_Angeles")
     assert reversed_range.status_code == 422 and "bd_end" in reversed_range.get_json()["fields"]
+
+
+def test_the_export_escapes_cells_a_spreadsheet_would_run_and_the_import_takes_them_back(login_as, make_app, make_job,
+                                                                                       clock):
+    make_job(app_id=make_app("=HYPERLINK(\"http://x\")").id, name="@sum", description="-1 day",
+             cron_expr="0 2 * * *", time_zone="UTC")
+    client = login_as("crisis_team")
+
+    exported = client.get("/watchlist/export.csv").get_data(as_text=True)
+
+    assert "'=HYPERLINK" in exported and ",'@sum," in exported and ",'-1 day," in exported
+    checked = form_post(client, "/watchlist/import", {"csv_text": exported})
+    assert checked.status_code == 200 and "1 unchanged" in checked.get_data(as_text=True)
