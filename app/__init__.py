@@ -5,6 +5,7 @@ starts nothing: no scheduler, no threads (the scheduler is its own process).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 

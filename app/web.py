@@ -135,7 +135,7 @@ def _handle_database_error(error: DBAPIError):
     except SQLAlchemyError:
         pass  # the connection is gone; the pool replaces it on the next checkout
     # A client (a monitoring tool, a browser) is told to come back; its retry lands once (dedup keys).
-    response = make_response(_error_page(503))
+    response = make_response(error_answer(503))
     response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
     return response
 

@@ -9,6 +9,7 @@ from datetime import date, time
 
 import pytest
 
+from app.incidents import services as incidents
 from app.oncall import policies, rotations, schedules
 from app.watchlist import services as watchlist
 from tests.drtests.conftest import make_exercise, make_template  # noqa: F401
@@ -30,8 +31,10 @@ def targets(app, make_user, make_exercise):
     job = watchlist.save_job(None, app_id=app_row.id, name="GL posting", schedule_kind="interval",
                              interval_minutes=60, time_zone="UTC")
     exercise = make_exercise()
+    incident = incidents.declare(title="Billing run failed", severity="SEV3", declared_by=person)
     return {"person": person.id, "schedule": schedule.id, "policy": policy.id, "job": job.id,
-            "exercise": exercise.id, "template": exercise.template_id, "version": exercise.version}
+            "exercise": exercise.id, "template": exercise.template_id, "version": exercise.version,
+            "incident_id": incident.id}
 
 
 ENDPOINTS = [
@@ -53,6 +56,11 @@ ENDPOINTS = [
      lambda t: {"kind": "once", "starts_at": NAIVE, "ends_at": "2027-01-26T11:00Z"}, "starts_at"),
     ("POST", "/api/v1/watchlist/jobs/{job}/maintenance-windows",
      lambda t: {"kind": "once", "starts_at": "2027-01-26T09:00Z", "ends_at": NAIVE}, "ends_at"),
+    ("POST", "/api/v1/incidents", lambda t: {"title": "T", "severity": "SEV3", "detected_at": NAIVE}, "detected_at"),
+    ("POST", "/api/v1/incidents", lambda t: {"title": "T", "severity": "SEV3", "started_at": NAIVE}, "started_at"),
+    ("POST", "/api/v1/incidents/{incident_id}/notes", lambda t: {"text": "Seen earlier", "happened_at": NAIVE},
+     "happened_at"),
+    ("POST", "/api/v1/incidents/{incident_id}/tasks", lambda t: {"title": "Call the bank", "due_at": NAIVE}, "due_at"),
 ]
 
 
