@@ -29,7 +29,15 @@ REMINDER_KINDS = (ContactKind.EMAIL, ContactKind.SMS)
 
 
 def sync_runbook_folder() -> dict[str, int]:
-    return sync_runbooks().as_dict()
+    try:
+        return sync_runbooks().as_dict()
+    except IntegrityError:
+        # Two schedulers started together and indexed the same new files: the other one's rows stand, and
+        # the next sync (a minute from now) compares against them.
+        db.session.rollback()
+        log.info("runbook index: another scheduler indexed the same files at the same time; checking again "
+                 "at the next sync")
+        return {"raced": 1}
 
 
 def _method(person):

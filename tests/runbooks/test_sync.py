@@ -12,6 +12,7 @@ from app.extensions import db
 from app.runbooks import reviews
 from app.runbooks.models import Runbook
 from app.runbooks.services import get_runbook, start_run_for
+from app.runbooks.sync import sync_runbooks
 from config import ConfigError
 from tests.runbooks.support import STEPS, bump, make_job, write
 from tests.support import TEST_ENV
@@ -163,3 +164,30 @@ def test_create_app_reads_no_runbook(tmp_path):
     with app.app_context():
         db.create_all()
         assert db.session.scalar(select(Runbook.id)) is None  # nothing indexed until a sync
+
+
+def test_two_schedulers_indexing_the_same_new_file_at_once_do_not_fail_the_job(app, folder, owner):
+    """The second scheduler's sync loses the race on the unique path: its job rolls back and reports it,
+    it does not raise (a scheduler's job log would show a traceback every start of a two-node setup)."""
+    from sqlalchemy import event
+
+    from app.runbooks.scheduled import sync_runbook_folder
+
+    write(folder, "restart.md", owner=owner.email)
+    raced = {"done": False}
+
+    def the_other_scheduler_commits_first(_conn, _cursor, statement, *_args):
+        if raced["done"] or not statement.lstrip().upper().startswith("SELECT") or "runbooks" not in statement:
+            return
+        raced["done"] = True
+        with app.app_context():  # a session of its own, committed before ours writes
+            sync_runbooks()
+            db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", the_other_scheduler_commits_first)
+    try:
+        result = sync_runbook_folder()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", the_other_scheduler_commits_first)
+    assert raced["done"] and result == {"raced": 1}
+    assert list(indexed()) == ["restart.md"]
