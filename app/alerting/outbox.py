@@ -474,8 +474,9 @@ def send_due_messages(*, batch: int | None = None, max_batches: int = 200,
         if not flush_unrecorded(state):
             break  # the database has been away for too long: the leases will bring these back
         room = workers - len(in_flight)
-        # Refill when half the pool is free (or it is empty): one claim serves several sends.
-        if not exhausted and (room >= max(workers // 2, 1) or not in_flight):
+        # Refill when a quarter of the pool is free (or it is empty): one claim serves several sends, and
+        # the pool stays mostly full while a slow provider answers.
+        if not exhausted and (room >= max(workers // 4, 1) or not in_flight):
             if (should_stop is not None and should_stop()) or claims >= max_batches:
                 exhausted = True
             else:

@@ -82,6 +82,12 @@ def signed_request(url: str, params: dict[str, str], token: str) -> tuple[str, d
     return path, dict(params), {"X-Twilio-Signature": signature}
 
 
+class _Server(ThreadingHTTPServer):
+    # A listen backlog like a real server's: with the default of 5, a burst of 48 pooled connections
+    # overflowed it and the kernel reset some after their request went out ("maybe sent" in the engine).
+    request_queue_size = 256
+
+
 class FakeTwilio:
     """The stand-in server. Start it, point TWILIO_API_BASE_URL at `url`, read `messages` and `calls`."""
 
@@ -111,7 +117,7 @@ class FakeTwilio:
     # --- life cycle ---------------------------------------------------------------------------------
 
     def start(self) -> FakeTwilio:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         # A short poll interval keeps stop() quick: tests start and stop a server each.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
