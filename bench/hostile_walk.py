@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -52,11 +53,12 @@ def run_backend(backend: str, examples: int, show: bool) -> dict[str, int]:
     url = "sqlite://"
     if backend == "postgresql":
         pg_name, url = support.create_pg_database("qd_bench_hostile")
+    runbooks = tempfile.TemporaryDirectory(prefix="qd-hostile-")
     try:
         app = build_app(url)
         with app.app_context():
             make_user = user_factory()
-            values = build_url_values(make_user)
+            values = build_url_values(make_user, Path(runbooks.name))
             identities = [make_identity(app, make_user, name) for name in IDENTITIES]
             started = time.monotonic()
             report = HostileWalk(app, values, identities).walk()
@@ -75,6 +77,7 @@ def run_backend(backend: str, examples: int, show: bool) -> dict[str, int]:
             db.session.remove()
             db.engine.dispose()
     finally:
+        runbooks.cleanup()
         if pg_name:
             support.drop_pg_database(pg_name)
     print(f"\n== {backend} ==")
