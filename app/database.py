@@ -34,7 +34,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
-@event.listens_for(Engine, "connect")
+def register_engine_listeners() -> None:
+    """Called by create_app(); listening once is enough for every engine (and every later app)."""
+    if not event.contains(Engine, "connect", _tune_sqlite):
+        event.listen(Engine, "connect", _tune_sqlite)
+
+
 def _tune_sqlite(dbapi_connection, connection_record) -> None:
     """WAL lets readers run beside the one writer; foreign keys are off by default in SQLite."""
     module = type(dbapi_connection).__module__

@@ -308,8 +308,3 @@ class QuarterFlag(db.Model):
     @property
     def quarter_label(self) -> str:
         return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
-
-
-
-# Continuity plans and sites live in their own module; importing it here registers their tables with the models.
-from app.drtests import continuity_models as _continuity_models  # noqa: E402,F401

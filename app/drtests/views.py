@@ -159,6 +159,3 @@ def move_step(template_id: int, step_id: int):
     else:
         flash(f"{step.title} is now step {step.position}; the template is now version {item.version}.", "success")
     return redirect(url_for("drtests.template", template_id=item.id, _anchor=f"step-{step.position}"), 303)
-
-
-from app.drtests import continuity_views, exercise_views, finding_views  # noqa: E402,F401  (add routes to bp)

@@ -202,6 +202,3 @@ def feed(secret: str):
     response = Response(feeds.feed_calendar(user), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
-
-
-from app.oncall import rotation_views  # noqa: E402,F401  (adds the rotation pages to bp)

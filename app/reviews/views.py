@@ -82,6 +82,3 @@ def minutes_md(review_id: int):
                             current_user.time_zone)
     return Response(text, mimetype="text/markdown", headers={
         "Content-Disposition": f'attachment; filename="risk-review-{review.week_key}.md"'})
-
-
-from app.reviews import meeting_views  # noqa: E402,F401  (adds the meeting routes to bp)

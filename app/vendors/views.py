@@ -142,6 +142,3 @@ def search():
     query = clean_query(form.q.data) if form.validate() else ""
     groups = search_everything(query)
     return render_template("vendors/search.html", form=form, query=query, groups=groups, min_query=MIN_QUERY)
-
-
-from app.vendors import campaign_views, ladder_views  # noqa: E402,F401  (add their routes to bp)

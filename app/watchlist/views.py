@@ -203,7 +203,3 @@ def import_csv():
         status = 422
     form.confirm.data = False  # every confirmation follows a fresh dry run of the same text
     return render_template("watchlist/import.html", form=form, report=report), status
-
-
-from app.watchlist import app_views as _app_views  # noqa: E402,F401  (adds the app pages to bp)
-from app.watchlist import search as _search  # noqa: E402,F401  (apps and jobs in "Who do I call?")
