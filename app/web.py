@@ -18,7 +18,7 @@ from app.extensions import db
 from app.forms_common import viewer_zone, zone_names
 from app.links import is_safe_link
 from app.request_guard import refuse_hostile_text
-from app.timeutil import format_in_zone, to_zone, zone_label
+from app.timeutil import format_in_zone, zone_label
 
 log = logging.getLogger("quarterdeck.web")
 

@@ -14,7 +14,7 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.forms_common import form_values
 from app.providers import provided
-from app.timeutil import to_zone, utcnow
+from app.timeutil import utcnow
 from app.views_common import apply_domain_error, page_args
 from app.watchlist import history, job_csv, reliability, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
