@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, event
+import enum
+
+from sqlalchemy import DateTime, Engine, Enum, event
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,6 +34,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def value_enum(cls: type[enum.Enum], name: str, length: int) -> Enum:
+    """An enum column stored by value as a VARCHAR of `length` with a CHECK constraint, the same on both databases."""
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
+                length=length, create_constraint=True)
 
 
 def register_engine_listeners() -> None:
