@@ -6,7 +6,13 @@ from datetime import datetime, timezone
 import enum
 
 from sqlalchemy import DateTime, Engine, Enum, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
+
+from app.errors import Conflict
+from app.extensions import db
+
+CLASH = "This clashed with another change made at the same moment; reload and try again."
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -40,6 +46,17 @@ def value_enum(cls: type[enum.Enum], name: str, length: int) -> Enum:
     """An enum column stored by value as a VARCHAR of `length` with a CHECK constraint, the same on both databases."""
     return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
                 length=length, create_constraint=True)
+
+
+def commit_or_conflict(message: str = CLASH, field: str | None = None) -> None:
+    """Commit; a clash with a change committed at the same moment (a name just taken, a rotation just put in a
+    layer, a reorder) becomes a Conflict naming the field, to retry, not a server error. The services check the
+    normal case first; this covers two people submitting the same thing at once."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(message, field) from None
 
 
 def register_engine_listeners() -> None:
