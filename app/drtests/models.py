@@ -13,7 +13,7 @@ from app.audit.models import Audited
 from app.auth.models import User
 from app.database import UTCDateTime, value_enum
 from app.extensions import db
-from app.timeutil import utcnow
+from app.timeutil import quarter_label, utcnow
 
 
 
@@ -178,7 +178,7 @@ class DrExercise(Audited, db.Model):
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
+        return quarter_label(self.fiscal_year, self.quarter)
 
     def audit_label(self) -> str:
         return self.name
@@ -303,4 +303,4 @@ class QuarterFlag(db.Model):
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
+        return quarter_label(self.fiscal_year, self.quarter)

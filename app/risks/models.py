@@ -19,7 +19,7 @@ from app.audit.models import Audited
 from app.auth.models import User
 from app.database import UTCDateTime, value_enum
 from app.extensions import db
-from app.timeutil import utcnow
+from app.timeutil import quarter_label, utcnow
 
 
 
@@ -172,7 +172,7 @@ class Risk(Audited, db.Model):
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
+        return quarter_label(self.fiscal_year, self.quarter)
 
     @property
     def is_live(self) -> bool:

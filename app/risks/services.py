@@ -51,10 +51,6 @@ def touch(risk: Risk) -> None:
 
 # --- quarters --------------------------------------------------------------------------------------------------
 
-def quarter_label(fiscal_year: int, quarter: int) -> str:
-    return f"Q{quarter} FY{fiscal_year % 100:02d}"
-
-
 def parse_quarter(text: str | None, field: str = "quarter") -> FiscalQuarter:
     """"Q4 FY27", "Q4 FY2027", "FY27-Q4" or "2027 Q4" as a fiscal quarter; Invalid naming `field` otherwise."""
     raw = (text or "").strip()
