@@ -26,8 +26,6 @@ from app.timeutil import FiscalQuarter, close_day, fiscal_quarter, utcnow
 
 FIXABLE = DomainError
 MAX_EXPOSURE = Decimal("999999999999.99")
-RISK_FIELDS = ("title", "description", "category", "source", "owner_id", "quarter", "exposure",
-               "inherent_likelihood", "inherent_impact", "likelihood", "impact")
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", "likelihood", "impact")
 _QUARTER_FIRST = re.compile(r"Q([1-4])\s*FY\s*(\d{2}|\d{4})", re.IGNORECASE)
 _YEAR_FIRST = re.compile(r"(?:FY\s*)?(\d{2}|\d{4})\s*[-\s]\s*Q([1-4])", re.IGNORECASE)
@@ -286,7 +284,6 @@ def close_day_for(risk: Risk) -> date:
 def due_after_close(risk: Risk, due_on: date) -> bool:
     """A mitigation finishing after BD0 of the threatened quarter (in the risk owner's region) comes too late."""
     return due_on > close_day_for(risk)
-
 
 
 def risk_choices(limit: int = 1000) -> list[tuple[int, str]]:

@@ -262,13 +262,3 @@ def record_run(runbook: Runbook, *, by: User, steps: list[dict], outcome: str, n
 def runs_of(runbook: Runbook, limit: int = 20) -> list[RunbookRun]:
     return list(db.session.scalars(select(RunbookRun).where(RunbookRun.runbook_id == runbook.id)
                                    .order_by(RunbookRun.started_at.desc(), RunbookRun.id.desc()).limit(limit)))
-
-
-def runs_for_alert(alert_id: int) -> list[RunbookRun]:
-    return list(db.session.scalars(select(RunbookRun).where(RunbookRun.alert_id == alert_id)
-                                   .order_by(RunbookRun.id)))
-
-
-def runs_for_incident(incident_id: int) -> list[RunbookRun]:
-    return list(db.session.scalars(select(RunbookRun).where(RunbookRun.incident_id == incident_id)
-                                   .order_by(RunbookRun.id)))

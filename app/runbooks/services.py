@@ -98,6 +98,3 @@ def start_run_for(slug: str, *, by, alert_id: int | None = None, job_id: int | N
                      alert_id=alert_id, job_id=job_id, incident_id=incident_id)
 
 
-def runbook_path(runbook: Runbook) -> str:
-    """The runbook's page, as a path (for links built outside a request, prefix PUBLIC_BASE_URL)."""
-    return f"/runbooks/{runbook.slug}"

@@ -25,7 +25,6 @@ from app.watchlist.states import rearm, record, set_state, spec_of
 
 NAME_MAX = 80
 MAX_MINUTES = 60 * 24 * 366  # a year: longer is not a batch schedule any more
-APP_FIELDS = ("name", "description", "owner_id", "criticality", "rto_minutes", "rpo_minutes", "runbook_url")
 JOB_FIELDS = ("app_id", "name", "description", "owner_id", "criticality", "escalation_policy_id", "schedule_kind",
               "interval_minutes", "cron_expr", "time_zone", "grace_minutes", "max_duration_minutes",
               "min_duration_minutes", "failures_before_paging")
