@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.database import commit_or_conflict
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
 from app.reviews.models import Decision, ReviewAttendee, ReviewDecision, ReviewItem, ReviewStatus, RiskReview
@@ -145,12 +145,7 @@ def record_decision(review: RiskReview, item: ReviewItem, *, actor: User, decisi
                             decided_by_id=actor.id, decided_by_name=actor.name)
     item.decisions.append(record)
     _attend(review, actor)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Someone recorded this decision on this item a moment ago; reload the page.",
-                       "decision") from None
+    commit_or_conflict("Someone recorded this decision on this item a moment ago; reload the page.", "decision")
     return record
 
 
