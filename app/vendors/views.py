@@ -1,5 +1,6 @@
 """Vendor pages: the list, the vendor card (the ladder with tap-to-call links), create, edit, delete, the vCard
-download and "Who do I call?" search. The ladder, campaign and CSV pages add their routes to the same blueprint.
+download and "Who do I call?" search. The ladder, campaign and CSV pages add their routes to the same blueprint
+(create_app() imports them).
 
 Everyone reads (finding the right number in an outage is the point); the crisis team and admins edit.
 """

@@ -1,6 +1,6 @@
 """Pages of the watch list: the list, a job with its timeline and runs, job forms, top jobs, CSV import/export.
 
-App pages add their routes to the same blueprint (app/watchlist/app_views.py, imported at the end).
+App pages add their routes to the same blueprint (app/watchlist/app_views.py, imported by create_app()).
 """
 from __future__ import annotations
 
