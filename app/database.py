@@ -1,9 +1,8 @@
-"""Column types and engine settings shared by every model."""
+"""Column types, engine settings and the commit helper shared by every model and service."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import enum
+from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Engine, Enum, event
 from sqlalchemy.exc import IntegrityError
