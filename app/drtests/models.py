@@ -16,7 +16,6 @@ from app.extensions import db
 from app.timeutil import quarter_label, utcnow
 
 
-
 class Phase(enum.StrEnum):
     PREPARE = "prepare"
     FAILOVER = "failover"

@@ -15,7 +15,6 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 
-
 class ContactKind(enum.StrEnum):
     SMS = "sms"
     VOICE = "voice"

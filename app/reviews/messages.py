@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select
@@ -21,6 +22,9 @@ from app.risks import cadence, services as risk_services
 from app.risks.notify import email_person
 from app.risks.scoring import current_settings
 from app.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from app.risks.models import RiskAction
 
 log = logging.getLogger("quarterdeck.reviews")
 
@@ -85,10 +89,10 @@ def send_pre_reads(review: RiskReview) -> dict[str, int]:
     return summary
 
 
-def overdue_actions_by_owner() -> dict[int, list]:
+def overdue_actions_by_owner() -> dict[int, list[RiskAction]]:
     """Pending actions past their due date on risks that are not closed, grouped by owner."""
     today = cadence.team_today(current_settings())
-    grouped: dict[int, list] = defaultdict(list)
+    grouped: dict[int, list[RiskAction]] = defaultdict(list)
     for action in risk_services.overdue_actions_on_live_risks(today):
         if action.owner_id is not None:
             grouped[action.owner_id].append(action)

@@ -21,7 +21,6 @@ from app.risks.models import Risk
 from app.timeutil import utcnow
 
 
-
 class ReviewStatus(enum.StrEnum):
     PLANNED = "planned"  # agenda built, meeting not started
     IN_PROGRESS = "in_progress"

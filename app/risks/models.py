@@ -22,7 +22,6 @@ from app.extensions import db
 from app.timeutil import quarter_label, utcnow
 
 
-
 class RiskCategory(enum.StrEnum):
     CAPACITY = "capacity"
     OUTAGE = "outage"

@@ -17,7 +17,6 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 
-
 class VendorTier(enum.StrEnum):
     CRITICAL = "critical"
     IMPORTANT = "important"
