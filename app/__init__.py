@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.database import render_migration_item
+from app.database import register_engine_listeners, render_migration_item
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from config import checked_runbooks_dir, load_config
 
@@ -39,6 +39,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     _import_models()
+    register_engine_listeners()  # SQLite pragmas on every new connection
+    from app.audit import recorder
+    recorder.register_listeners()  # every flush writes its audit rows
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True,
                      render_item=render_migration_item)
@@ -96,6 +99,7 @@ def _import_models() -> None:
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.calendar import models as _calendar  # noqa: F401
+    from app.drtests import continuity_models as _continuity  # noqa: F401
     from app.drtests import models as _drtests  # noqa: F401
     from app.incidents import models as _incidents  # noqa: F401
     from app.incidents import review_models as _incident_reviews  # noqa: F401
@@ -108,10 +112,11 @@ def _import_models() -> None:
     from app.system import models as _system  # noqa: F401
     from app.vendors import models as _vendors  # noqa: F401
     from app.watchlist import models as _watchlist  # noqa: F401
-    from app.audit import recorder as _recorder  # noqa: F401  (registers the audit hook)
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Modules that add routes to a blueprint created in their domain's views.py or in app.api are imported
+    # here, so no views module imports its siblings (and no import cycle returns).
     from app.alerting import api as _alerting_api  # noqa: F401  (adds routes to api_bp)
     from app.alerting.views import bp as alerting_bp
     from app.alerting.webhooks import bp as twilio_bp
@@ -123,6 +128,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.calendar import api as _calendar_api  # noqa: F401
     from app.calendar.views import bp as calendar_bp
     from app.drtests import api as _drtests_api  # noqa: F401
+    from app.drtests import continuity_views as _continuity_views  # noqa: F401
+    from app.drtests import exercise_views as _exercise_views  # noqa: F401
+    from app.drtests import finding_views as _finding_views  # noqa: F401
     from app.drtests.views import bp as drtests_bp
     from app.incidents import api as _incidents_api  # noqa: F401  (adds routes to api_bp)
     from app.incidents.admin_views import bp as incident_admin_bp
@@ -131,6 +139,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.incidents.work_views import bp as incident_work_bp
     from app.oncall import api as _oncall_api  # noqa: F401
     from app.oncall import policy_api as _policy_api  # noqa: F401
+    from app.oncall import rotation_api as _rotation_api  # noqa: F401
+    from app.oncall import rotation_views as _rotation_views  # noqa: F401
     from app.oncall import schedule_api as _schedule_api  # noqa: F401
     from app.oncall.policy_views import bp as policies_bp
     from app.oncall.schedule_views import bp as schedules_bp
@@ -138,10 +148,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.readiness import api as _readiness_api  # noqa: F401
     from app.readiness.views import bp as readiness_bp
     from app.reviews import api as _reviews_api  # noqa: F401
+    from app.reviews import meeting_views as _meeting_views  # noqa: F401
     from app.reviews.views import bp as reviews_bp
+    from app.risks import action_api as _action_api  # noqa: F401
+    from app.risks import admin_views as _risk_admin_views  # noqa: F401
     from app.risks import api as _risks_api  # noqa: F401
     from app.risks import escalation_api as _escalation_api  # noqa: F401
     from app.risks.escalation_views import bp as escalations_bp
+    from app.risks import risk_views as _risk_views  # noqa: F401
     from app.risks.views import bp as risks_bp
     from app.runbooks import api as _runbooks_api  # noqa: F401
     from app.runbooks.run_views import bp as runbook_runs_bp
@@ -149,8 +163,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.system import api as _system_api  # noqa: F401
     from app.system.views import bp as home_bp
     from app.vendors import api as _vendors_api  # noqa: F401
+    from app.vendors import campaign_views as _campaign_views  # noqa: F401
+    from app.vendors import ladder_api as _ladder_api  # noqa: F401
+    from app.vendors import ladder_views as _ladder_views  # noqa: F401
     from app.vendors.views import bp as vendors_bp
     from app.watchlist import api as _watchlist_api  # noqa: F401
+    from app.watchlist import app_views as _app_views  # noqa: F401
     from app.watchlist.ping_views import bp as pings_bp
     from app.watchlist.views import bp as watchlist_bp
 
@@ -165,8 +183,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     """Contributions one domain makes to another's pages (registered here, never at import time)."""
     from app.readiness import chase
+    from app.vendors import search as vendor_search
+    from app.watchlist import search as watchlist_search
 
     chase.init_app(app)  # every readiness track's items for "what to chase"
+    vendor_search.register_search()  # "Who do I call?": vendors and contacts, apps and jobs
+    watchlist_search.register_search()
 
 
 def _register_cli(app: Flask) -> None:

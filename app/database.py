@@ -1,10 +1,17 @@
-"""Column types and engine settings shared by every model."""
+"""Column types, engine settings and the commit helper shared by every model and service."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, Enum, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
+
+from app.errors import Conflict
+from app.extensions import db
+
+CLASH = "This clashed with another change made at the same moment; reload and try again."
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -34,7 +41,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
-@event.listens_for(Engine, "connect")
+def value_enum(cls: type[enum.Enum], name: str, length: int) -> Enum:
+    """An enum column stored by value as a VARCHAR of `length` with a CHECK constraint, the same on both databases."""
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
+                length=length, create_constraint=True)
+
+
+def commit_or_conflict(message: str = CLASH, field: str | None = None) -> None:
+    """Commit; a clash with a change committed at the same moment (a name just taken, a rotation just put in a
+    layer, a reorder) becomes a Conflict naming the field, to retry, not a server error. The services check the
+    normal case first; this covers two people submitting the same thing at once."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(message, field) from None
+
+
+def register_engine_listeners() -> None:
+    """Called by create_app(); listening once is enough for every engine (and every later app)."""
+    if not event.contains(Engine, "connect", _tune_sqlite):
+        event.listen(Engine, "connect", _tune_sqlite)
+
+
 def _tune_sqlite(dbapi_connection, connection_record) -> None:
     """WAL lets readers run beside the one writer; foreign keys are off by default in SQLite."""
     module = type(dbapi_connection).__module__

@@ -172,6 +172,21 @@ def _quarter_bounds(fiscal_year: int, quarter: int, start_month: int) -> tuple[d
     return date(first_year, first_month0 + 1, 1), date(last_year, last_month0 + 1, last_dom)
 
 
+def quarter_label(fiscal_year: int, quarter: int) -> str:
+    """A quarter as people read it everywhere: "Q4 FY27" (two-digit fiscal year)."""
+    return f"Q{quarter} FY{fiscal_year % 100:02d}"
+
+
+def quarter_code(fiscal_year: int, quarter: int) -> str:
+    """A quarter as URLs and the API name it: "FY27-Q4" (the readiness parse_quarter reads it back)."""
+    return f"FY{fiscal_year % 100:02d}-Q{quarter}"
+
+
+def quarter_key(quarter: FiscalQuarter) -> str:
+    """A quarter in the keys of reminders already sent: "FY27Q4". Stored: changing it would send them again."""
+    return f"FY{quarter.fiscal_year % 100:02d}Q{quarter.quarter}"
+
+
 @dataclass(frozen=True)
 class FiscalQuarter:
     """One fiscal quarter; build it with `fiscal_quarter` or `fiscal_quarter_for`."""
@@ -191,7 +206,7 @@ class FiscalQuarter:
     @property
     def label(self) -> str:
         """Short display name such as "Q4 FY27" (two-digit fiscal year)."""
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
+        return quarter_label(self.fiscal_year, self.quarter)
 
     def contains(self, d: date) -> bool:
         """True if `d` falls on or between the first and last day."""

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.forms_common import viewer_zone, zone_names
 from app.links import is_safe_link
 from app.request_guard import refuse_hostile_text
-from app.timeutil import format_in_zone, to_zone, zone_label
+from app.timeutil import format_in_zone, quarter_code, quarter_label, zone_label
 
 log = logging.getLogger("quarterdeck.web")
 
@@ -185,4 +185,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(combine_page, "combine_page")
     app.jinja_env.tests["safe_link"] = is_safe_link
     app.jinja_env.globals.update(can=can, Role=Role, EVERYONE=EVERYONE, EDITORS=EDITORS, ADMINS=ADMINS,
-                                 zone_names=zone_names, viewer_zone=viewer_zone)
+                                 zone_names=zone_names, viewer_zone=viewer_zone, quarter_label=quarter_label,
+                                 quarter_code=quarter_code)

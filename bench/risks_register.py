@@ -222,7 +222,7 @@ def queries_per_page(url: str, token: str) -> dict[str, int]:
             headers = {"Authorization": f"Bearer {token}"} if kind == "api" else {}
             client.get(path, headers=headers)
             statements: list[str] = []
-            listener = lambda *args: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+            listener = lambda *args: statements.append(args[2])  # noqa: E731,B023  (conn, cursor, statement, ...)
             event.listen(engine, "before_cursor_execute", listener)
             try:
                 assert client.get(path, headers=headers).status_code == 200

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from app import create_app
 from app.auth import services as auth
@@ -244,3 +244,17 @@ def api_as(app, make_user):
         return ApiClient(app.test_client(), raw, user)
 
     return make
+
+
+@pytest.fixture
+def clock(clock_start) -> Iterator[support.Clock]:
+    """Time stands still at `clock_start` (each test folder or module says when) until the test moves it."""
+    frozen = support.Clock(clock_start)
+    yield frozen
+    frozen.stop()
+
+
+@pytest.fixture
+def at():
+    """Run a block at an instant: `with at(moment): ...` (the clock stands still inside)."""
+    return support.frozen_at

@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from datetime import datetime, timedelta
 
 import psycopg
+import time_machine
 
 PG_ADMIN_URL = os.environ.get("QD_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("QD_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -43,3 +45,31 @@ def create_pg_database(prefix: str = "qd_test") -> tuple[str, str]:
 def drop_pg_database(name: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Clock:
+    """A frozen clock: time stands still at its start until the test moves it (`move_to`/`at`, `shift`/`plus`)."""
+
+    def __init__(self, start: datetime):
+        self._traveller = time_machine.travel(start, tick=False)
+        self._coordinates = self._traveller.start()
+
+    def move_to(self, moment: datetime) -> None:
+        self._coordinates.move_to(moment)
+
+    at = move_to
+
+    def shift(self, delta: timedelta | float) -> None:
+        """Move forward by a timedelta or a number of seconds."""
+        self._coordinates.shift(delta)
+
+    def plus(self, minutes: float) -> None:
+        self._coordinates.shift(timedelta(minutes=minutes))
+
+    def stop(self) -> None:
+        self._traveller.stop()
+
+
+def frozen_at(moment: datetime):
+    """Run a block at an instant: `with frozen_at(moment): ...` (the clock stands still inside)."""
+    return time_machine.travel(moment, tick=False)

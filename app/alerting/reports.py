@@ -45,7 +45,7 @@ def message_and_alerts(message_id: str | int | None) -> tuple[OutboundMessage | 
 def record_delivery_report(message_id: str | int | None, status: str, error_code: str | None = None,
                            provider_ref: str | None = None) -> bool:
     """Apply a provider's status for a message and commit; False when it was unknown, stale or not a status."""
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
             return _apply_report(message_id, (status or "").strip().lower(), error_code, provider_ref)
         except StaleDataError:

@@ -5,8 +5,7 @@ before registering the blueprint.
 """
 from flask import Blueprint
 
+from app.api.support import handle_api_errors
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from app.api.support import handle_api_errors  # noqa: E402  (needs bp's module to exist first)
-
 handle_api_errors(bp)

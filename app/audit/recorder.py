@@ -106,7 +106,12 @@ def _identity(obj: Audited) -> str:
     return ",".join(str(part) for part in key)
 
 
-@event.listens_for(Session, "after_flush")
+def register_listeners() -> None:
+    """Called by create_app(): every Session's flush writes its audit rows (listening once covers every app)."""
+    if not event.contains(Session, "after_flush", _record_audit_events):
+        event.listen(Session, "after_flush", _record_audit_events)
+
+
 def _record_audit_events(session: Session, flush_context) -> None:
     rows = []
     for action, objects, describe in (

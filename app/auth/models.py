@@ -4,17 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
 from app.auth.roles import ADMINS, Role
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
 from app.timeutil import utcnow
 
-ROLE_ENUM = Enum(Role, name="user_role", values_callable=lambda roles: [r.value for r in roles],
-                 native_enum=False, length=20, create_constraint=True)
+ROLE_ENUM = value_enum(Role, "user_role", 20)
 
 
 class User(Audited, UserMixin, db.Model):

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
 from app.auth.models import User
-from app.database import UTCDateTime
-from app.drtests.models import _enum
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
 
 
@@ -79,7 +78,7 @@ class SimulationTest(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("bc_plans.id", ondelete="CASCADE"), index=True)
     held_on: Mapped[date] = mapped_column(Date)
-    result: Mapped[SimulationResult] = mapped_column(_enum(SimulationResult, "bc_simulation_result"))
+    result: Mapped[SimulationResult] = mapped_column(value_enum(SimulationResult, "bc_simulation_result", 20))
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -6,13 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
-from app.drtests import exercises, findings
+from app.drtests import exercises, findings, services
 from app.drtests.exercises import EXECUTORS
 from app.drtests.forms import EscalateForm, FindingForm, FindingStatusForm
 from app.drtests.models import FindingStatus
 from app.drtests.views import bp
 from app.errors import DomainError
-from app.extensions import db
 from app.forms_common import form_values
 from app.views_common import page_args
 
@@ -24,8 +23,7 @@ def findings_list():
     if status not in {s.value for s in FindingStatus}:
         status = ""
     page, per_page = page_args()
-    listing = db.paginate(findings.findings_query(status=status or None), page=page, per_page=per_page,
-                          error_out=False)
+    listing = services.findings_page(status or None, page, per_page)
     return render_template("drtests/findings.html", listing=listing, status=status, statuses=list(FindingStatus),
                            status_form=FindingStatusForm(formdata=None), escalate_form=EscalateForm(formdata=None),
                            action_risks=findings.risks_open_for_actions())

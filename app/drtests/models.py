@@ -5,20 +5,15 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, Enum, ForeignKey, Integer, SmallInteger, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, SmallInteger, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
 from app.auth.models import User
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
-from app.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
-                length=20, create_constraint=True)
+from app.timeutil import quarter_label, utcnow
 
 
 class Phase(enum.StrEnum):
@@ -108,7 +103,7 @@ class StepFields:
     instructions: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered sanitised
     owner: Mapped[str] = mapped_column(String(120), default="")  # a role or a person, as the team says it
     expected_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    phase: Mapped[Phase] = mapped_column(_enum(Phase, "dr_phase"))
+    phase: Mapped[Phase] = mapped_column(value_enum(Phase, "dr_phase", 20))
     depends_on: Mapped[str] = mapped_column(String(200), default="")  # positions of earlier steps, "1,2"
     counts_toward_recovery: Mapped[bool] = mapped_column(Boolean, default=True)
     evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -142,7 +137,7 @@ class DrExercise(Audited, db.Model):
     template_version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(160))
     systems: Mapped[str] = mapped_column(String(500), default="")
-    kind: Mapped[ExerciseKind] = mapped_column(_enum(ExerciseKind, "dr_exercise_kind"))
+    kind: Mapped[ExerciseKind] = mapped_column(value_enum(ExerciseKind, "dr_exercise_kind", 20))
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)
     quarter: Mapped[int] = mapped_column(SmallInteger)
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -156,7 +151,7 @@ class DrExercise(Audited, db.Model):
     signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Figures frozen at sign-off, for the trend and the auditor.
-    result: Mapped[Result | None] = mapped_column(_enum(Result, "dr_result"))
+    result: Mapped[Result | None] = mapped_column(value_enum(Result, "dr_result", 20))
     recovery_seconds: Mapped[int | None] = mapped_column(Integer)
     failback_seconds: Mapped[int | None] = mapped_column(Integer)
     data_loss_seconds: Mapped[int | None] = mapped_column(Integer)
@@ -182,7 +177,7 @@ class DrExercise(Audited, db.Model):
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
+        return quarter_label(self.fiscal_year, self.quarter)
 
     def audit_label(self) -> str:
         return self.name
@@ -206,8 +201,8 @@ class ExerciseStep(StepFields, Audited, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exercise_id: Mapped[int] = mapped_column(ForeignKey("dr_exercises.id", ondelete="CASCADE"), index=True)
-    state: Mapped[StepState] = mapped_column(_enum(StepState, "dr_step_state"), default=StepState.PENDING)
-    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "dr_outcome"))
+    state: Mapped[StepState] = mapped_column(value_enum(StepState, "dr_step_state", 20), default=StepState.PENDING)
+    outcome: Mapped[Outcome | None] = mapped_column(value_enum(Outcome, "dr_outcome", 20))
     skip_reason: Mapped[str] = mapped_column(String(500), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -263,10 +258,10 @@ class Finding(Audited, db.Model):
     step_id: Mapped[int | None] = mapped_column(ForeignKey("dr_exercise_steps.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    severity: Mapped[Severity] = mapped_column(_enum(Severity, "dr_severity"))
+    severity: Mapped[Severity] = mapped_column(value_enum(Severity, "dr_severity", 20))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[FindingStatus] = mapped_column(_enum(FindingStatus, "dr_finding_status"),
+    status: Mapped[FindingStatus] = mapped_column(value_enum(FindingStatus, "dr_finding_status", 20),
                                                   default=FindingStatus.OPEN)
     # Set by the risk register when it takes the finding over (its own id, as text: no import either way).
     risk_ref: Mapped[str | None] = mapped_column(String(40))
@@ -307,9 +302,4 @@ class QuarterFlag(db.Model):
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
-
-
-
-# Continuity plans and sites live in their own module; importing it here registers their tables with the models.
-from app.drtests import continuity_models as _continuity_models  # noqa: E402,F401
+        return quarter_label(self.fiscal_year, self.quarter)

@@ -19,7 +19,7 @@ from app.auth.roles import EDITORS
 from app.calendar.services import close_region, person_zone
 from app.drtests.models import DrExercise, DrNotice, QuarterFlag
 from app.extensions import db
-from app.timeutil import FiscalQuarter, close_day, format_in_zone, utcnow
+from app.timeutil import close_day, format_in_zone, quarter_key, utcnow
 from app.vendors.scheduled import reminder_method
 
 log = logging.getLogger("quarterdeck.drtests")
@@ -83,10 +83,6 @@ def remind_participants() -> dict[str, int]:
                               url=f"{base}/drtests/exercises/{exercise.id}")
             summary[outcome or "already"] += 1
     return summary
-
-
-def quarter_key(quarter: FiscalQuarter) -> str:
-    return f"FY{quarter.fiscal_year % 100:02d}Q{quarter.quarter}"
 
 
 def flag_quarter_without_exercise() -> dict[str, int]:

@@ -1,20 +1,19 @@
-"""DR test pages: the overview, templates and their steps. Exercise and finding pages add their routes to `bp`.
+"""DR test pages: the overview, templates and their steps. Exercise, finding and continuity pages add their routes
+to `bp` (create_app() imports them).
 
 Everyone reads; the crisis team and admins edit templates and schedule exercises.
 """
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
-from app.drtests import exercises, templates
+from app.drtests import exercises, services, templates
 from app.drtests.forms import StepForm, TemplateForm
-from app.drtests.models import FindingStatus, QuarterFlag
+from app.drtests.models import FindingStatus
 from app.drtests.results import minutes_text
 from app.errors import DomainError
-from app.extensions import db
 from app.forms_common import form_values
 from app.markdown import render_markdown
 from app.providers import provided
@@ -42,10 +41,8 @@ def _duration_filter(value):
 @allow(EVERYONE)
 def index():
     page, per_page = page_args()
-    listing = db.paginate(exercises.exercises_query(), page=page, per_page=per_page, error_out=False)
-    flags = db.session.scalars(select(QuarterFlag).order_by(QuarterFlag.fiscal_year.desc(),
-                                                            QuarterFlag.quarter.desc()).limit(8)).all()
-    return render_template("drtests/index.html", templates=templates.list_templates(), listing=listing, flags=flags,
+    return render_template("drtests/index.html", templates=templates.list_templates(),
+                           listing=services.exercises_page(page, per_page), flags=services.recent_quarter_flags(),
                            FindingStatus=FindingStatus)
 
 
@@ -159,6 +156,3 @@ def move_step(template_id: int, step_id: int):
     else:
         flash(f"{step.title} is now step {step.position}; the template is now version {item.version}.", "success")
     return redirect(url_for("drtests.template", template_id=item.id, _anchor=f"step-{step.position}"), 303)
-
-
-from app.drtests import continuity_views, exercise_views, finding_views  # noqa: E402,F401  (add routes to bp)

@@ -22,7 +22,7 @@ from app.readiness import checklist
 from app.readiness.models import OPEN_ITEM_STATUSES
 from app.risks import services as risks
 from app.risks.models import RiskStatus
-from app.timeutil import FiscalQuarter, utcnow
+from app.timeutil import FiscalQuarter, quarter_code, utcnow
 
 _ONE_DAY = timedelta(days=1)
 OPEN_RISK_STATUSES = (RiskStatus.OPEN, RiskStatus.MITIGATING)  # a follow-up risk nobody has mitigated yet
@@ -52,7 +52,7 @@ class Figures:
     open_follow_ups: list[FollowUp] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        code = f"FY{self.quarter.fiscal_year % 100:02d}-Q{self.quarter.quarter}" if self.quarter else None
+        code = quarter_code(self.quarter.fiscal_year, self.quarter.quarter) if self.quarter else None
         return {"quarter": code, "count": self.count, "by_severity": self.by_severity,
                 "time_to_acknowledge": {"mean_seconds": _rounded(self.acknowledge_mean),
                                         "p90_seconds": _rounded(self.acknowledge_p90)},

@@ -12,7 +12,7 @@ from app.audit.models import Audited
 from app.auth.models import User
 from app.database import UTCDateTime
 from app.extensions import db
-from app.timeutil import utcnow
+from app.timeutil import quarter_code, utcnow
 
 
 class ReviewStatus(enum.StrEnum):
@@ -117,4 +117,4 @@ class FollowUp(db.Model):
     def quarter_code(self) -> str | None:
         if self.fiscal_year is None or self.quarter is None:
             return None
-        return f"FY{self.fiscal_year % 100:02d}-Q{self.quarter}"
+        return quarter_code(self.fiscal_year, self.quarter)

@@ -264,6 +264,10 @@ def hand_over(incident: Incident, *, role: str, user_id: int | None, actor: User
     return incident
 
 
+def _shown_instant(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC" if at else "empty"
+
+
 def edit_instant(incident: Incident, *, name: str, value: datetime | None, reason: str, actor: User) -> Incident:
     """Correct one of the instants with a reason (on the timeline); the order of instants must still hold."""
     if name not in INSTANTS:
@@ -281,9 +285,9 @@ def edit_instant(incident: Incident, *, name: str, value: datetime | None, reaso
     check_order(values, "value")
     before = getattr(incident, name)
     setattr(incident, name, value)
-    shown = (lambda at: f"{at:%Y-%m-%d %H:%M} UTC" if at else "empty")
     record_event(incident, kind="instant", actor=actor.name,
-                 text=f"{INSTANTS[name]} changed from {shown(before)} to {shown(value)} by {actor.name}: {reason}")
+                 text=f"{INSTANTS[name]} changed from {_shown_instant(before)} to {_shown_instant(value)} "
+                      f"by {actor.name}: {reason}")
     if name == "resolved_at":
         review_due.reschedule(incident)
     db.session.commit()

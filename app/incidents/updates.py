@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.alerting.models import OutboundMessage
 from app.auth.models import User
@@ -106,6 +106,3 @@ def messages_of(incident: Incident, limit: int = 200) -> list[IncidentMessage]:
                                    .limit(limit)))
 
 
-def update_count(incident: Incident) -> int:
-    return db.session.scalar(select(func.count()).select_from(IncidentUpdate)
-                             .where(IncidentUpdate.incident_id == incident.id)) or 0

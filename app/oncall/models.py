@@ -4,20 +4,15 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, SmallInteger, String,
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, SmallInteger, String,
                         Text, Time, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
 from app.auth.models import User
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
 from app.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
-                length=16, create_constraint=True)
 
 
 class ContactKind(enum.StrEnum):
@@ -41,7 +36,7 @@ class ContactMethod(Audited, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind, "contact_kind"))
+    kind: Mapped[ContactKind] = mapped_column(value_enum(ContactKind, "contact_kind", 16))
     address: Mapped[str] = mapped_column(String(254))  # E.164 for phones, lower-case for email
     label: Mapped[str] = mapped_column(String(60), default="")
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -118,7 +113,7 @@ class Rotation(Audited, db.Model):
     time_zone: Mapped[str] = mapped_column(String(64))
     # A wall-clock time in `time_zone`, deliberately naive: hand-offs follow the local clock across DST.
     start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
-    handoff_kind: Mapped[HandoffKind] = mapped_column(_enum(HandoffKind, "handoff_kind"))
+    handoff_kind: Mapped[HandoffKind] = mapped_column(value_enum(HandoffKind, "handoff_kind", 16))
     shift_length: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -202,7 +197,7 @@ class ScheduleOverride(Audited, db.Model):
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     replaces_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    mode: Mapped[OverrideMode] = mapped_column(_enum(OverrideMode, "override_mode"))
+    mode: Mapped[OverrideMode] = mapped_column(value_enum(OverrideMode, "override_mode", 16))
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.auth.services import find_user_by_email
+from app.database import commit_or_conflict
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.oncall.close_mode import (CloseWindow, EffectiveStep, StepTarget, close_window,  # noqa: F401
@@ -238,12 +239,8 @@ def set_fallback(policy: EscalationPolicy | None) -> None:
         if not policy.steps:
             raise Invalid("A fallback policy needs at least one step.", "is_fallback")
         policy.is_fallback = True
-    try:
-        db.session.commit()
-    except IntegrityError:  # two admins chose different fallbacks at once: the first one stands
-        db.session.rollback()
-        raise Conflict("Another fallback policy was chosen at the same moment; look again.",
-                       "is_fallback") from None
+    # Two admins chose different fallbacks at once: the first one stands.
+    commit_or_conflict("Another fallback policy was chosen at the same moment; look again.", "is_fallback")
 
 
 def people_reached(policy: EscalationPolicy) -> list[User]:

@@ -11,7 +11,8 @@ from app.auth.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.oncall.models import HandoffKind, Rotation, RotationMember, Schedule, ScheduleLayer
-from app.oncall.schedule_rules import check_year, check_zone, clean_name, commit, moved, people, reposition
+from app.database import commit_or_conflict
+from app.oncall.schedule_rules import check_year, check_zone, clean_name, moved, people, reposition
 
 
 def list_rotations() -> list[Rotation]:
@@ -69,7 +70,7 @@ def create_rotation(*, name: str, time_zone: str, start_date: date, start_time: 
                     start_time=start_time, handoff_kind=handoff_kind, shift_length=shift_length,
                     member_ids=list(member_ids))
     db.session.add(rotation)
-    commit("name")
+    commit_or_conflict(field="name")
     return rotation
 
 
@@ -80,7 +81,7 @@ def update_rotation(rotation: Rotation, *, name: str, time_zone: str, start_date
     _apply_rotation(rotation, name=name, description=description, time_zone=time_zone, start_date=start_date,
                     start_time=start_time, handoff_kind=handoff_kind, shift_length=shift_length,
                     member_ids=None if member_ids is None else list(member_ids))
-    commit("name")
+    commit_or_conflict(field="name")
     return rotation
 
 
@@ -90,7 +91,7 @@ def add_member(rotation: Rotation, user_id: int) -> Rotation:
     if user_id in {person.id for person in current}:
         raise Invalid("This person is already in the rotation.", "user_id")
     _set_members(rotation, current + people([user_id], "user_id"))
-    commit()
+    commit_or_conflict()
     return rotation
 
 
@@ -105,14 +106,14 @@ def move_member(rotation: Rotation, member_id: int, direction: str) -> Rotation:
     """Move a person one place earlier ("up") or later ("down") in the hand-off order."""
     order = moved(rotation.members, _member(rotation, member_id), direction)
     _set_members(rotation, [member.user for member in order])
-    commit()
+    commit_or_conflict()
     return rotation
 
 
 def remove_member(rotation: Rotation, member_id: int) -> Rotation:
     gone = _member(rotation, member_id)
     _set_members(rotation, [member.user for member in rotation.members if member is not gone])
-    commit()
+    commit_or_conflict()
     return rotation
 
 
@@ -124,4 +125,4 @@ def delete_rotation(rotation: Rotation) -> None:
         raise Conflict(f"Rotation {rotation.name} is used by schedule {', '.join(sorted(using))}; "
                        "remove it from the schedule's layers first.")
     db.session.delete(rotation)
-    commit()
+    commit_or_conflict()

@@ -226,6 +226,3 @@ def schedule_timeline(schedule_id: int):
         "holidays": [{"date": h.day.isoformat(), "region": h.region, "name": h.name} for h in shown.holidays],
         "unreachable_users": people_json(shown.unreachable, unreachable),
     })
-
-
-from app.oncall import rotation_api  # noqa: E402,F401  (adds the rotation routes to bp)

@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.errors import Conflict, Invalid
+from app.errors import Invalid
 from app.extensions import db
 from app.timeutil import is_valid_zone
 
@@ -21,17 +20,6 @@ def clean_name(name: str) -> str:
     if not name:
         raise Invalid("Give it a name.", "name")
     return name
-
-
-def commit(field: str | None = None) -> None:
-    """Commit; a clash with a change committed at the same moment (a name just taken, a rotation just put in a
-    layer, a reorder) becomes a Conflict to retry, not a server error."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("This clashed with another change made at the same moment; reload and try again.",
-                       field) from None
 
 
 def check_zone(zone: str, field: str = "time_zone") -> str:

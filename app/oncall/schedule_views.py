@@ -1,6 +1,6 @@
 """Pages for schedules: who is on call, the 14-day timeline, layers, overrides, and one's own calendar feed.
 
-Rotation pages add their routes to the same blueprint (app/oncall/rotation_views.py, imported at the end).
+Rotation pages add their routes to the same blueprint (app/oncall/rotation_views.py, imported by create_app()).
 """
 from __future__ import annotations
 
@@ -202,6 +202,3 @@ def feed(secret: str):
     response = Response(feeds.feed_calendar(user), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
-
-
-from app.oncall import rotation_views  # noqa: E402,F401  (adds the rotation pages to bp)

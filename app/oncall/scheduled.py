@@ -13,17 +13,13 @@ from app.calendar.services import person_calendar, person_today, quarter_for
 from app.extensions import db
 from app.oncall import services
 from app.oncall.models import ContactKind, ContactMethod, OncallNotice
-from app.timeutil import FiscalQuarter, business_day_offset, close_day
+from app.timeutil import FiscalQuarter, business_day_offset, close_day, quarter_key
 
 log = logging.getLogger("quarterdeck.oncall")
 
 NOTICE_KIND = "contact_reminder"
 # A reminder is written, not spoken: email first, then SMS; nobody is phoned to be told to update a phone.
 REMINDER_KINDS = (ContactKind.EMAIL, ContactKind.SMS)
-
-
-def notice_key(quarter: FiscalQuarter) -> str:
-    return f"FY{quarter.fiscal_year % 100:02d}Q{quarter.quarter}"
 
 
 def _reminder_method(person: User) -> ContactMethod | None:
@@ -52,7 +48,7 @@ def remind_unconfirmed_contacts() -> dict[str, int]:
             continue
         if services.confirmation_for(person, quarter) is not None:
             continue
-        key = notice_key(quarter)
+        key = quarter_key(quarter)
         if db.session.scalar(select(OncallNotice.id).where(OncallNotice.user_id == person.id,
                                                            OncallNotice.kind == NOTICE_KIND, OncallNotice.key == key)):
             summary["already"] += 1
@@ -70,7 +66,7 @@ def remind_unconfirmed_contacts() -> dict[str, int]:
 def _send_reminder(person: User, method: ContactMethod, quarter: FiscalQuarter, calendar) -> bool:
     """Record the notice first, so a concurrent scheduler's duplicate fails on the unique key before sending."""
     try:
-        db.session.add(OncallNotice(user_id=person.id, kind=NOTICE_KIND, key=notice_key(quarter)))
+        db.session.add(OncallNotice(user_id=person.id, kind=NOTICE_KIND, key=quarter_key(quarter)))
         db.session.flush()
     except IntegrityError:
         db.session.rollback()

@@ -18,7 +18,8 @@ from app.oncall.coverage import (FULL_SCHEDULE, Timeline, load_schedule, schedul
                                  schedule_timeline, who_is_on_call)
 from app.oncall.models import (EscalationPolicy, EscalationStep, EscalationTarget, OverrideMode, Rotation, Schedule,
                                ScheduleLayer, ScheduleOverride)
-from app.oncall.schedule_rules import check_year, check_zone, clean_name, commit, moved, people, reposition
+from app.database import commit_or_conflict
+from app.oncall.schedule_rules import check_year, check_zone, clean_name, moved, people, reposition
 from app.timeutil import UTC, as_utc, utcnow
 
 MAX_OVERRIDE = timedelta(days=90)
@@ -49,13 +50,13 @@ def create_schedule(*, name: str, time_zone: str = "UTC", description: str = "")
     schedule = Schedule()
     _apply_schedule(schedule, name=name, description=description, time_zone=time_zone)
     db.session.add(schedule)
-    commit("name")
+    commit_or_conflict(field="name")
     return schedule
 
 
 def update_schedule(schedule: Schedule, *, name: str, time_zone: str, description: str = "") -> Schedule:
     _apply_schedule(schedule, name=name, description=description, time_zone=time_zone)
-    commit("name")
+    commit_or_conflict(field="name")
     return schedule
 
 
@@ -69,7 +70,7 @@ def delete_schedule(schedule: Schedule) -> None:
         raise Conflict(f"Schedule {schedule.name} is paged by escalation policy {', '.join(sorted(policies))}; "
                        "take it out of those policies first.")
     db.session.delete(schedule)
-    commit()
+    commit_or_conflict()
 
 
 def get_layer(schedule: Schedule, layer_id: int) -> ScheduleLayer:
@@ -110,7 +111,7 @@ def add_layer(schedule: Schedule, *, rotation_id: int, time_zone: str, days: Seq
     wanted.insert(len(stored) if position is None else min(max(position, 0), len(stored)), layer)
     reposition(ScheduleLayer, stored, wanted)
     schedule.layers = wanted
-    commit()
+    commit_or_conflict()
     return layer
 
 
@@ -125,7 +126,7 @@ def update_layer(schedule: Schedule, layer: ScheduleLayer, *, rotation_id: int, 
         wanted.insert(min(max(position, 0), len(wanted)), layer)
         reposition(ScheduleLayer, stored, wanted)
         schedule.layers = wanted
-    commit()
+    commit_or_conflict()
     return layer
 
 
@@ -135,7 +136,7 @@ def move_layer(schedule: Schedule, layer: ScheduleLayer, direction: str) -> None
     wanted = moved(stored, layer, direction)
     reposition(ScheduleLayer, stored, wanted)
     schedule.layers = wanted
-    commit()
+    commit_or_conflict()
 
 
 def remove_layer(schedule: Schedule, layer: ScheduleLayer) -> None:
@@ -143,7 +144,7 @@ def remove_layer(schedule: Schedule, layer: ScheduleLayer) -> None:
     wanted = [other for other in stored if other is not layer]
     reposition(ScheduleLayer, stored, wanted)
     schedule.layers = wanted
-    commit()
+    commit_or_conflict()
 
 
 
@@ -183,7 +184,7 @@ def create_override(schedule: Schedule, *, user_id: int, mode: str, start_at: da
                                 start_at=start.astimezone(UTC), end_at=end.astimezone(UTC),
                                 reason=(reason or "").strip())
     db.session.add(override)
-    commit()
+    commit_or_conflict()
     return override
 
 
@@ -205,4 +206,4 @@ def get_override(override_id: int, schedule_id: int | None = None) -> ScheduleOv
 
 def delete_override(override: ScheduleOverride) -> None:
     db.session.delete(override)
-    commit()
+    commit_or_conflict()

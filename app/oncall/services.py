@@ -18,6 +18,7 @@ from app.alerting.notices import URGENT, queue_notice
 from app.auth.models import User
 from app.auth.roles import EDITORS
 from app.calendar.services import person_today, quarter_for
+from app.database import commit_or_conflict
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.oncall.addresses import normalise_email, normalise_phone
@@ -105,15 +106,6 @@ def has_verified_phone(user_id: int) -> bool:
     return not users_without_verified_phone([user_id])
 
 
-def _commit_or_conflict(message: str, field: str) -> None:
-    # The pre-checks cover the normal case; this covers two people submitting the same thing at once.
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message, field) from None
-
-
 # --- contact methods ---------------------------------------------------------------------------------------
 
 def add_method(actor: User, person: User, *, kind: ContactKind | str, address: str, label: str = "") -> ContactMethod:
@@ -131,7 +123,7 @@ def add_method(actor: User, person: User, *, kind: ContactKind | str, address: s
         raise Conflict(duplicate, "address")
     method = ContactMethod(user_id=person.id, kind=kind, address=address, label=(label or "").strip())
     db.session.add(method)
-    _commit_or_conflict(duplicate, "address")
+    commit_or_conflict(duplicate, "address")
     return method
 
 
@@ -235,7 +227,7 @@ def add_rule(actor: User, person: User, *, contact_method_id: int, delay_minutes
         raise Conflict(duplicate, "delay_minutes")
     rule = NotificationRule(user_id=person.id, contact_method_id=method.id, delay_minutes=delay_minutes)
     db.session.add(rule)
-    _commit_or_conflict(duplicate, "delay_minutes")
+    commit_or_conflict(duplicate, "delay_minutes")
     return rule
 
 

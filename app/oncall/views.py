@@ -16,6 +16,7 @@ from app.forms_common import form_values
 from app.oncall import services
 from app.oncall.forms import ContactMethodForm, RuleForm, VerifyForm
 from app.oncall.models import ContactMethod
+from app.timeutil import quarter_label
 from app.views_common import apply_domain_error
 
 bp = Blueprint("oncall", __name__)
@@ -172,6 +173,6 @@ def confirm(user_id: int):
     except services.FIXABLE as error:
         flash(error.message, "error")
     else:
-        flash(f"Thank you: contact details confirmed for Q{confirmation.quarter} "
-              f"FY{confirmation.fiscal_year % 100:02d}.", "success")
+        flash(f"Thank you: contact details confirmed for "
+              f"{quarter_label(confirmation.fiscal_year, confirmation.quarter)}.", "success")
     return redirect(_person_url(person.id))

@@ -21,7 +21,7 @@ from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm
 from app.readiness.models import TRACK_LABELS, ChecklistItem, Lesson, Track
 from app.readiness.score import weights
 from app.readiness.snapshots import quarter_trend, readiness_of
-from app.readiness.tracks.checklist import quarter_code
+from app.timeutil import quarter_code
 
 _QUARTER = {"quarter": "fiscal quarter such as FY27-Q4; default: the current one"}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -72,7 +72,7 @@ def _quarter():
 
 
 def item_json(item: ChecklistItem) -> dict:
-    return {"id": item.id, "quarter": f"FY{item.fiscal_year % 100:02d}-Q{item.quarter}", "title": item.title,
+    return {"id": item.id, "quarter": quarter_code(item.fiscal_year, item.quarter), "title": item.title,
             "track": item.track, "owner_id": item.owner_id, "owner_role": item.owner_role, "region_id": item.region_id,
             "bd_offset": item.bd_offset, "due_on": item.due_on.isoformat(), "evidence_required": item.evidence_required,
             "status": item.status, "overdue": checklist.is_overdue(item),
@@ -82,8 +82,8 @@ def item_json(item: ChecklistItem) -> dict:
 
 def lesson_json(lesson: Lesson) -> dict:
     return {"id": lesson.id, "title": lesson.title, "recommendation": lesson.recommendation,
-            "owner_id": lesson.owner_id, "learned_in": f"FY{lesson.from_fiscal_year % 100:02d}-Q{lesson.from_quarter}",
-            "target_quarter": f"FY{lesson.target_fiscal_year % 100:02d}-Q{lesson.target_quarter}",
+            "owner_id": lesson.owner_id, "learned_in": quarter_code(lesson.from_fiscal_year, lesson.from_quarter),
+            "target_quarter": quarter_code(lesson.target_fiscal_year, lesson.target_quarter),
             "status": lesson.status, "closed_at": _iso(lesson.closed_at)}
 
 
@@ -97,7 +97,7 @@ def get_readiness():
     weight_of = weights()
     ctx = readiness.context
     return jsonify({
-        "quarter": quarter_code(readiness.quarter), "close_day": ctx.close_day.isoformat(),
+        "quarter": quarter_code(readiness.quarter.fiscal_year, readiness.quarter.quarter), "close_day": ctx.close_day.isoformat(),
         "days_left": max((ctx.close_day - ctx.today).days, 0), "score": readiness.score, "colour": readiness.colour,
         "score_colour": readiness.score_colour,
         "frozen": {"as_of": readiness.frozen.as_of.isoformat(), "taken_at": readiness.frozen.taken_at.isoformat()}

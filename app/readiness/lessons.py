@@ -70,13 +70,6 @@ def add_lesson(*, title: str, recommendation: str, owner_id: int | None, learned
     return lesson
 
 
-def lesson_statuses(lesson_ids: list[int]) -> dict[int, str]:
-    """The status (open, closed) of each lesson that still exists, in one query."""
-    if not lesson_ids:
-        return {}
-    return dict(db.session.execute(select(Lesson.id, Lesson.status).where(Lesson.id.in_(list(lesson_ids)))).all())
-
-
 def update_lesson(lesson: Lesson, *, title: str, recommendation: str, owner_id: int | None) -> Lesson:
     """Reword an open lesson or give it another owner; its checklist items still open follow (title, owner).
 

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.access import allow, can
 from app.alerting.hooks import alert_badges
-from app.auth.models import User
 from app.auth.roles import EDITORS, EVERYONE, Role
-from app.calendar.services import close_region, fiscal_start_month, list_regions, quarter_overview
+from app.calendar.services import list_regions, quarter_overview
 from app.errors import DomainError
-from app.extensions import db
 from app.forms_common import form_values
-from app.readiness import checklist, lessons
+from app.readiness import checklist, lessons, services
 from app.readiness.models import TRACK_LABELS
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
 from app.readiness.chase import what_to_chase
@@ -28,18 +25,13 @@ from app.readiness.score import weights
 from app.readiness.snapshots import frozen_top_risks, quarter_trend, readiness_of
 from app.readiness.tracks.checklist import quarter_code
 from app.risks.escalations import open_escalations
-from app.timeutil import fiscal_quarter
 from app.views_common import apply_domain_error, page_args
 
 bp = Blueprint("readiness", __name__)
 
 
-def current_quarter():
-    return close_region().quarter_at()
-
-
 def _quarter_arg():
-    return checklist.parse_quarter(request.args.get("quarter"), fiscal_start_month())
+    return services.quarter_from(request.args.get("quarter"))
 
 
 @bp.route("/readiness")
@@ -63,14 +55,14 @@ def index():
 
 
 def _people_choices(blank: str) -> list[SelectChoice]:
-    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    people = services.active_people()
     return [SelectChoice("", blank)] + [SelectChoice(person.id, person.name) for person in people]
 
 
 @bp.route("/readiness/checklist", endpoint="checklist")
 @allow(EVERYONE)
 def checklist_page():
-    return _render_checklist(_quarter_arg() or current_quarter())
+    return _render_checklist(_quarter_arg() or services.current_quarter())
 
 
 def _render_checklist(quarter, status: int = 200, failed: tuple[int, ItemStatusForm] | None = None):
@@ -93,7 +85,7 @@ def _render_checklist(quarter, status: int = 200, failed: tuple[int, ItemStatusF
 @bp.route("/readiness/checklist/create", methods=["POST"])
 @allow(EDITORS)
 def instantiate():
-    quarter = checklist.parse_quarter(request.form.get("quarter"), fiscal_start_month()) or current_quarter()
+    quarter = services.quarter_from(request.form.get("quarter")) or services.current_quarter()
     created = checklist.instantiate_quarter(quarter=quarter, by=current_user.email)
     flash(f"{quarter.label} checklist created with {created} items." if created
           else f"The {quarter.label} checklist already exists.", "success" if created else "info")
@@ -107,18 +99,17 @@ def update_item(checklist_item_id: int):
     if not checklist.can_update(current_user, item):
         abort(403)
     form = ItemStatusForm()
-    code = f"FY{item.fiscal_year % 100:02d}-Q{item.quarter}"
+    code = quarter_code(services.quarter_of(item))
     if form.validate_on_submit():
         try:
-            checklist.update_item(current_user, item, status=form.status.data, evidence=form.evidence.data or "",
-                                  na_reason=form.na_reason.data or "")
+            services.update_item(current_user, item, status=form.status.data, evidence=form.evidence.data or "",
+                                 na_reason=form.na_reason.data or "")
         except DomainError as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
             flash(f"{item.title}: {item.item_status.label}.", "success")
             return redirect(url_for("readiness.checklist", quarter=code) + f"#item-{item.id}")
-    quarter = fiscal_quarter(item.fiscal_year, item.quarter, fiscal_start_month())
+    quarter = services.quarter_of(item)
     return _render_checklist(quarter, status=422, failed=(item.id, form))
 
 
@@ -146,9 +137,8 @@ def new_template_item(template_line_id: int | None = None):
         values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
         values["owner_role"] = values["owner_role"] or ""
         try:
-            checklist.save_template_item(line, **values)
+            services.save_template_item(line, **values)
         except DomainError as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
             flash("Template saved. Quarters already created keep their checklist; new quarters use this.", "success")
@@ -183,13 +173,10 @@ def new_lesson():
     form = _lesson_form()
     if form.validate_on_submit():
         try:
-            start = fiscal_start_month()
-            lessons.add_lesson(title=form.title.data, recommendation=form.recommendation.data,
-                               owner_id=form.owner_id.data,
-                               learned_in=checklist.parse_quarter(form.learned_in.data, start),
-                               target=checklist.parse_quarter(form.target_quarter.data, start))
+            services.add_lesson(title=form.title.data, recommendation=form.recommendation.data,
+                                owner_id=form.owner_id.data, learned_in=services.quarter_from(form.learned_in.data),
+                                target=services.quarter_from(form.target_quarter.data))
         except DomainError as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
             flash("Lesson recorded; it joins the target quarter's checklist.", "success")
@@ -205,9 +192,8 @@ def edit_lesson(lesson_id: int):
     form.owner_id.choices = _people_choices("— crisis team —")
     if lesson.is_open and form.validate_on_submit():
         try:
-            lessons.update_lesson(lesson, **form_values(form))
+            services.update_lesson(lesson, **form_values(form))
         except DomainError as error:
-            db.session.rollback()
             apply_domain_error(form, error)
         else:
             flash("Lesson saved; its open checklist items follow.", "success")

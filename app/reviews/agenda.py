@@ -8,20 +8,21 @@ and risks nobody has touched for `stale_days`. Closed risks are never on it. The
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.calendar.services import quarter_for
 from app.extensions import db
 from app.reviews.models import ReviewItem, ReviewStatus, RiskReview
-from app.risks import cadence, history
-from app.risks.actions import is_overdue, pending_actions_due_by
-from app.risks.models import LIVE_STATUSES, WORKED_STATUSES, Risk, RiskAction, RiskSettings, RiskStatus
+from app.risks import cadence, history, services as risks
+from app.risks.actions import is_overdue
 from app.risks.scoring import current_settings
 from app.timeutil import utcnow, wall_clock_to_utc
+
+if TYPE_CHECKING:
+    from app.risks.models import RiskSettings
 
 REASONS = {
     "new": "New since the last review",
@@ -55,29 +56,20 @@ def slot_in_week(settings: RiskSettings, day: date) -> datetime:
     return wall_clock_to_utc(meeting, settings.review_time, settings.review_zone)
 
 
-def _ids(query) -> set[int]:
-    return set(db.session.scalars(query))
-
-
 def agenda_reasons(*, since: datetime, until: datetime, today: date, settings: RiskSettings) -> dict[int, list[str]]:
     """risk id -> the reasons it is on the agenda (in REASON_ORDER), for live risks only."""
     _monday, sunday = week_bounds(today)
-    live = Risk.status.in_(LIVE_STATUSES)
-    quarter_end = quarter_for(today).last_day
-    due_actions = db.session.execute(pending_actions_due_by(sunday).with_only_columns(
-        RiskAction.risk_id, RiskAction.due_on)).all()
+    due_actions = risks.pending_action_due_dates(sunday)
     found = {
-        "new": _ids(select(Risk.id).where(live, Risk.created_at > since, Risk.created_at <= until)),
+        "new": risks.live_risks_created_between(since, until),
         "score_changed": history.scores_changed_between(since, until),
         "action_overdue": {risk_id for risk_id, due in due_actions if due < today},
         "action_due": {risk_id for risk_id, due in due_actions if due >= today},
-        "review_due": _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES), Risk.next_review_on <= sunday)),
-        "acceptance_expiring": _ids(select(Risk.id).where(Risk.status == RiskStatus.ACCEPTED,
-                                                          Risk.acceptance_expires_on <= quarter_end)),
-        "stale": _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES),
-                                            Risk.updated_at < until - timedelta(days=settings.stale_days))),
+        "review_due": risks.worked_risks_due_for_review(sunday),
+        "acceptance_expiring": risks.acceptances_expiring(quarter_for(today).last_day),
+        "stale": risks.worked_risks_untouched_since(until - timedelta(days=settings.stale_days)),
     }
-    live_ids = _ids(select(Risk.id).where(live, Risk.id.in_(set().union(*found.values()))))
+    live_ids = risks.live_among(set().union(*found.values()))
     reasons: dict[int, list[str]] = {}
     for reason in REASON_ORDER:
         for risk_id in sorted(found[reason] & live_ids):
@@ -85,25 +77,15 @@ def agenda_reasons(*, since: datetime, until: datetime, today: date, settings: R
     return reasons
 
 
-def snapshot(risk: Risk, reasons: list[str], today: date, sunday: date) -> dict[str, Any]:
+def snapshot(risk, reasons: list[str], today: date, sunday: date) -> dict[str, Any]:
     """What the agenda shows of a risk, frozen at build time."""
     chased = [action for action in risk.actions if action.is_pending and action.due_on <= sunday]
     return {
-        "reference": f"R-{risk.id}", "title": risk.title, "owner": risk.owner.name if risk.owner else None,
-        "status": risk.status.value, "level": risk.level.value, "likelihood": risk.likelihood,
-        "impact": risk.impact, "inherent_likelihood": risk.inherent_likelihood,
-        "inherent_impact": risk.inherent_impact, "quarter": risk.quarter_label,
-        "next_review_on": risk.next_review_on.isoformat() if risk.next_review_on else None,
-        "acceptance_expires_on": risk.acceptance_expires_on.isoformat() if risk.acceptance_expires_on else None,
-        "updated_at": risk.updated_at.isoformat(),
+        **risks.risk_summary(risk),
         "actions": [{"id": a.id, "description": a.description, "owner": a.owner.name if a.owner else None,
                      "owner_id": a.owner_id, "due_on": a.due_on.isoformat(), "overdue": is_overdue(a, today)}
                     for a in chased],
     }
-
-
-def _level_order(risk: Risk) -> tuple:
-    return (-risk.level.rank, -risk.score, risk.id)
 
 
 def previous_review(week_start: date) -> RiskReview | None:
@@ -130,14 +112,12 @@ def build_review(*, built_by: str = "scheduler") -> tuple[RiskReview, bool]:
     previous = previous_review(monday)
     since = previous.built_at if previous is not None else now - FIRST_WINDOW
     reasons = agenda_reasons(since=since, until=now, today=today, settings=settings)
-    risks = list(db.session.scalars(select(Risk).where(Risk.id.in_(reasons)).options(
-        selectinload(Risk.owner), selectinload(Risk.actions).selectinload(RiskAction.owner))))
     review = RiskReview(week_key=week_key(today), week_start=monday,
                         meeting_on=monday + timedelta(days=settings.review_weekday), since=since, built_at=now,
                         built_by=built_by[:200], status=ReviewStatus.PLANNED)
     review.items = [ReviewItem(position=index, risk_id=risk.id, reasons=reasons[risk.id],
                                snapshot=snapshot(risk, reasons[risk.id], today, sunday))
-                    for index, risk in enumerate(sorted(risks, key=_level_order), start=1)]
+                    for index, risk in enumerate(risks.risks_by_level(reasons), start=1)]
     db.session.add(review)
     try:
         db.session.commit()

@@ -10,16 +10,15 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.database import commit_or_conflict
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
 from app.reviews.models import Decision, ReviewAttendee, ReviewDecision, ReviewItem, ReviewStatus, RiskReview
 from app.risks import actions, cadence, escalations, history, workflow
-from app.risks.models import RiskLevel
 from app.risks.scoring import current_settings
-from app.risks.services import apply_scores, clean_text, touch
+from app.risks.services import apply_scores, clean_text, is_critical, touch
 from app.timeutil import utcnow
 
 # Fields of the register's services, as the decision form names them.
@@ -100,7 +99,7 @@ def _apply(item: ReviewItem, decision: Decision, actor: User, values: dict) -> s
     told = len({notice.user_id for notice in escalation.notices})
     return (f"Escalated to the executives: {told} notified" if told else
             "Escalated to the executives, but there is no active executive to notify") + \
-        (" (email and SMS: the risk is critical)." if told and escalation.level is RiskLevel.CRITICAL else ".")
+        (" (email and SMS: the risk is critical)." if told and is_critical(escalation.level) else ".")
 
 
 def _check_combination(item: ReviewItem, chosen: Decision) -> None:
@@ -146,12 +145,7 @@ def record_decision(review: RiskReview, item: ReviewItem, *, actor: User, decisi
                             decided_by_id=actor.id, decided_by_name=actor.name)
     item.decisions.append(record)
     _attend(review, actor)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Someone recorded this decision on this item a moment ago; reload the page.",
-                       "decision") from None
+    commit_or_conflict("Someone recorded this decision on this item a moment ago; reload the page.", "decision")
     return record
 
 

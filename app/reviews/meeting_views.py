@@ -8,14 +8,11 @@ from flask_login import current_user
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
-from app.extensions import db
 from app.forms_common import form_values
-from app.reviews import agenda, meeting, queries
+from app.reviews import agenda, meeting, queries, services
 from app.reviews.forms import DecisionForm, FinishForm
 from app.reviews.models import ReviewStatus
 from app.reviews.views import bp
-from app.risks import actions, cadence
-from app.risks.scoring import current_settings
 from app.views_common import apply_domain_error
 
 
@@ -48,13 +45,13 @@ def render_meeting(review, *, position: int | None = None, form: DecisionForm | 
         risk = item.risk
         form = DecisionForm(formdata=None, data={"likelihood": risk.likelihood, "impact": risk.impact})
     form.fill_people()
-    today = cadence.team_today(current_settings())
+    today = services.team_today()
     risk = item.risk
     return render_template(
         "reviews/meeting.html", review=review, items=items, item=item, risk=risk, position=position,
         previous=position - 1 if position > 1 else None, following=position + 1 if position < len(items) else None,
         changes=queries.changes_since(risk, review.since), reasons=agenda.REASONS, form=form, today=today,
-        action_flags={a.id: (actions.is_overdue(a, today), actions.is_after_close(a)) for a in risk.actions},
+        action_flags=services.action_flags(risk, today),
         decided=sum(1 for entry in items if entry.decided)), status
 
 
@@ -72,9 +69,8 @@ def decide(review_id: int, item_id: int):
     form = DecisionForm().fill_people()
     if form.validate_on_submit():
         try:
-            decision = meeting.record_decision(review, item, actor=current_user, **form_values(form))
+            decision = services.record_decision(review, item, actor=current_user, **form_values(form))
         except DomainError as error:
-            db.session.rollback()  # the page is shown again as it was before the refused decision
             apply_domain_error(form, error)
         else:
             flash(f"{item.snapshot['reference']}: {decision.label.lower()}. {decision.outcome} Add another decision, "

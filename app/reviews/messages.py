@@ -7,23 +7,24 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.auth.roles import Role
 from app.extensions import db
 from app.reviews.agenda import REASONS
 from app.reviews.models import ReviewMessage, ReviewStatus, RiskReview
-from app.risks import cadence
-from app.risks.actions import pending_actions_due_by
-from app.risks.models import LIVE_STATUSES, Risk, RiskAction
+from app.risks import cadence, services as risk_services
 from app.risks.notify import email_person
 from app.risks.scoring import current_settings
 from app.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from app.risks.models import RiskAction
 
 log = logging.getLogger("quarterdeck.reviews")
 
@@ -91,10 +92,8 @@ def send_pre_reads(review: RiskReview) -> dict[str, int]:
 def overdue_actions_by_owner() -> dict[int, list[RiskAction]]:
     """Pending actions past their due date on risks that are not closed, grouped by owner."""
     today = cadence.team_today(current_settings())
-    query = (pending_actions_due_by(today - timedelta(days=1)).join(RiskAction.risk)
-             .where(Risk.status.in_(LIVE_STATUSES)).options(selectinload(RiskAction.risk)))
     grouped: dict[int, list[RiskAction]] = defaultdict(list)
-    for action in db.session.scalars(query):
+    for action in risk_services.overdue_actions_on_live_risks(today):
         if action.owner_id is not None:
             grouped[action.owner_id].append(action)
     return grouped

@@ -8,22 +8,17 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, SmallInteger, String, Text, \
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, \
     UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.alerting.models import OutboundMessage
 from app.audit.models import Audited
 from app.auth.models import User
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
 from app.risks.models import Risk
 from app.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
-                length=16, create_constraint=True)
 
 
 class ReviewStatus(enum.StrEnum):
@@ -68,7 +63,7 @@ class RiskReview(Audited, db.Model):
     since: Mapped[datetime] = mapped_column(UTCDateTime())
     built_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     built_by: Mapped[str] = mapped_column(String(200), default="scheduler")
-    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "risk_review_status"),
+    status: Mapped[ReviewStatus] = mapped_column(value_enum(ReviewStatus, "risk_review_status", 16),
                                                  default=ReviewStatus.PLANNED)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

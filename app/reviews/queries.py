@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -12,7 +13,10 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.reviews.models import ReviewDecision, ReviewItem, ReviewMessage, RiskReview
 from app.risks import history
-from app.risks.models import Risk, RiskScore
+from app.risks.services import loading_risk_and_owner
+
+if TYPE_CHECKING:
+    from app.risks.models import Risk, RiskScore
 
 
 def reviews_query():
@@ -34,7 +38,7 @@ def item_counts(review_ids: list[int]) -> dict[int, tuple[int, int]]:
 def items_of(review: RiskReview) -> list[ReviewItem]:
     """The agenda with each item's risk (and owner) loaded in one go."""
     return list(db.session.scalars(select(ReviewItem).where(ReviewItem.review_id == review.id)
-                                   .options(selectinload(ReviewItem.risk).selectinload(Risk.owner))
+                                   .options(loading_risk_and_owner(ReviewItem.risk))
                                    .order_by(ReviewItem.position)))
 
 

@@ -1,6 +1,7 @@
 """Review pages: the list, one review (agenda, pre-read and reminders), building this week's, and the minutes.
 
-Meeting mode (walking the agenda, decisions, finishing) is in meeting_views.py, on the same blueprint.
+Meeting mode (walking the agenda, decisions, finishing) is in meeting_views.py, on the same blueprint
+(create_app() imports it).
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from flask_login import current_user
 
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
-from app.extensions import db
-from app.reviews import agenda, queries
+from app.reviews import agenda, queries, services
 from app.reviews.forms import ConfirmForm
 from app.reviews.meeting import get_review
 from app.reviews.minutes import minutes_markdown
@@ -27,7 +27,7 @@ def reviews():
     settings = current_settings()
     today = cadence.team_today(settings)
     page, per_page = page_args()
-    listing = db.paginate(queries.reviews_query(), page=page, per_page=per_page, error_out=False)
+    listing = services.reviews_page(page, per_page)
     return render_template("reviews/list.html", listing=listing, this_week=agenda.review_for_week(today),
                            counts=queries.item_counts([review.id for review in listing.items]),
                            week=agenda.week_key(today), slot=agenda.slot_in_week(settings, today),
@@ -82,6 +82,3 @@ def minutes_md(review_id: int):
                             current_user.time_zone)
     return Response(text, mimetype="text/markdown", headers={
         "Content-Disposition": f'attachment; filename="risk-review-{review.week_key}.md"'})
-
-
-from app.reviews import meeting_views  # noqa: E402,F401  (adds the meeting routes to bp)

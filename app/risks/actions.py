@@ -13,7 +13,8 @@ from app.extensions import db
 from app.risks import cadence
 from app.risks.models import PENDING_ACTION_STATUSES, ActionStatus, Risk, RiskAction
 from app.risks.scoring import current_settings
-from app.risks.services import active_person, clean_text, due_after_close, touch
+from app.risks.services import (active_person, clean_text, due_after_close, pending_actions_due_by,  # noqa: F401
+                                touch)  # pending_actions_due_by: still offered here to the readiness track
 from app.timeutil import FiscalQuarter, close_day, utcnow
 
 
@@ -116,9 +117,3 @@ def pending_after_close(quarter: FiscalQuarter):
     late.append(and_(owner_region.is_(None), RiskAction.due_on > close_day(quarter, close_region().calendar)))
     return (select(RiskAction).join(Risk, Risk.id == RiskAction.risk_id)
             .where(RiskAction.status.in_(PENDING_ACTION_STATUSES), or_(*late)))
-
-
-def pending_actions_due_by(day: date):
-    """A query of pending actions due on or before `day`, oldest due first."""
-    return (select(RiskAction).where(RiskAction.status.in_(PENDING_ACTION_STATUSES), RiskAction.due_on <= day)
-            .order_by(RiskAction.due_on, RiskAction.id))

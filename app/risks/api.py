@@ -233,6 +233,3 @@ def risk_settings():
                     "stale_days": settings.stale_days,
                     "review": {"weekday": settings.review_weekday, "time": settings.review_time.strftime("%H:%M"),
                                "time_zone": settings.review_zone}})
-
-
-from app.risks import action_api  # noqa: E402,F401  (adds the action routes to bp)

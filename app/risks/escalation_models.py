@@ -9,9 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.alerting.models import OutboundMessage
 from app.audit.models import Audited
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
-from app.risks.models import Risk, RiskLevel, _enum
+from app.risks.models import Risk, RiskLevel
 from app.timeutil import utcnow
 
 
@@ -28,7 +28,7 @@ class RiskEscalation(Audited, db.Model):
     risk_id: Mapped[int] = mapped_column(ForeignKey("risks.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(120), default="")  # e.g. "Weekly risk review 2026-W47"
     text: Mapped[str] = mapped_column(Text, default="")  # the decision, as the meeting put it
-    level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_escalation_level"))  # when escalated
+    level: Mapped[RiskLevel] = mapped_column(value_enum(RiskLevel, "risk_escalation_level", 24))  # when escalated
     escalated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     escalated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     escalated_by_name: Mapped[str] = mapped_column(String(120), default="")

@@ -11,20 +11,15 @@ import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Numeric, SmallInteger, String,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Numeric, SmallInteger, String,
                         Text, Time, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
 from app.auth.models import User
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
-from app.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
-                length=24, create_constraint=True)
+from app.timeutil import quarter_label, utcnow
 
 
 class RiskCategory(enum.StrEnum):
@@ -134,8 +129,8 @@ class Risk(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    category: Mapped[RiskCategory] = mapped_column(_enum(RiskCategory, "risk_category"), index=True)
-    source: Mapped[RiskSource] = mapped_column(_enum(RiskSource, "risk_source"))
+    category: Mapped[RiskCategory] = mapped_column(value_enum(RiskCategory, "risk_category", 24), index=True)
+    source: Mapped[RiskSource] = mapped_column(value_enum(RiskSource, "risk_source", 24))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # The fiscal quarter whose close it threatens.
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)
@@ -145,9 +140,9 @@ class Risk(Audited, db.Model):
     inherent_impact: Mapped[int] = mapped_column(SmallInteger)
     likelihood: Mapped[int] = mapped_column(SmallInteger)  # residual: after the mitigations in place
     impact: Mapped[int] = mapped_column(SmallInteger)
-    inherent_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_inherent_level"))
-    level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_level"), index=True)
-    status: Mapped[RiskStatus] = mapped_column(_enum(RiskStatus, "risk_status"), default=RiskStatus.OPEN)
+    inherent_level: Mapped[RiskLevel] = mapped_column(value_enum(RiskLevel, "risk_inherent_level", 24))
+    level: Mapped[RiskLevel] = mapped_column(value_enum(RiskLevel, "risk_level", 24), index=True)
+    status: Mapped[RiskStatus] = mapped_column(value_enum(RiskStatus, "risk_status", 24), default=RiskStatus.OPEN)
     close_reason: Mapped[str] = mapped_column(Text, default="")
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     acceptance_reason: Mapped[str] = mapped_column(Text, default="")
@@ -176,7 +171,7 @@ class Risk(Audited, db.Model):
 
     @property
     def quarter_label(self) -> str:
-        return f"Q{self.quarter} FY{self.fiscal_year % 100:02d}"
+        return quarter_label(self.fiscal_year, self.quarter)
 
     @property
     def is_live(self) -> bool:
@@ -198,7 +193,7 @@ class RiskAction(Audited, db.Model):
     description: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     due_on: Mapped[date] = mapped_column(Date())
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "risk_action_status"), default=ActionStatus.TO_DO)
+    status: Mapped[ActionStatus] = mapped_column(value_enum(ActionStatus, "risk_action_status", 24), default=ActionStatus.TO_DO)
     drop_reason: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -230,8 +225,8 @@ class RiskScore(db.Model):
     inherent_impact: Mapped[int] = mapped_column(SmallInteger)
     likelihood: Mapped[int] = mapped_column(SmallInteger)
     impact: Mapped[int] = mapped_column(SmallInteger)
-    level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_score_level"))
-    status: Mapped[RiskStatus] = mapped_column(_enum(RiskStatus, "risk_score_status"))
+    level: Mapped[RiskLevel] = mapped_column(value_enum(RiskLevel, "risk_score_level", 24))
+    status: Mapped[RiskStatus] = mapped_column(value_enum(RiskStatus, "risk_score_status", 24))
     # True when a likelihood or impact changed (not only the status, or the level through a grid edit).
     score_changed: Mapped[bool] = mapped_column(Boolean, default=False)
     cause: Mapped[str] = mapped_column(String(16))  # created | edit | status | review | import | grid
@@ -254,7 +249,7 @@ class RiskTrendPoint(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_trend_level"))
+    level: Mapped[RiskLevel] = mapped_column(value_enum(RiskLevel, "risk_trend_level", 24))
     count: Mapped[int] = mapped_column()
 
 

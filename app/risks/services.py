@@ -6,11 +6,12 @@ import) can combine them and commit once; the others commit.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.calendar.services import fiscal_start_month, person_calendar, quarter_for
@@ -18,14 +19,13 @@ from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
 from app.record_links import named_table, record_name, record_url
 from app.risks import cadence, history
-from app.risks.models import (Risk, RiskCategory, RiskComment, RiskLink, RiskSettings, RiskSource, RiskStatus)
+from app.risks.models import (LIVE_STATUSES, PENDING_ACTION_STATUSES, WORKED_STATUSES, Risk, RiskAction, RiskCategory,
+                              RiskComment, RiskLevel, RiskLink, RiskSettings, RiskSource, RiskStatus)
 from app.risks.scoring import SCALE, current_settings, level_for
 from app.timeutil import FiscalQuarter, close_day, fiscal_quarter, utcnow
 
 FIXABLE = DomainError
 MAX_EXPOSURE = Decimal("999999999999.99")
-RISK_FIELDS = ("title", "description", "category", "source", "owner_id", "quarter", "exposure",
-               "inherent_likelihood", "inherent_impact", "likelihood", "impact")
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", "likelihood", "impact")
 _QUARTER_FIRST = re.compile(r"Q([1-4])\s*FY\s*(\d{2}|\d{4})", re.IGNORECASE)
 _YEAR_FIRST = re.compile(r"(?:FY\s*)?(\d{2}|\d{4})\s*[-\s]\s*Q([1-4])", re.IGNORECASE)
@@ -48,10 +48,6 @@ def touch(risk: Risk) -> None:
 
 
 # --- quarters --------------------------------------------------------------------------------------------------
-
-def quarter_label(fiscal_year: int, quarter: int) -> str:
-    return f"Q{quarter} FY{fiscal_year % 100:02d}"
-
 
 def parse_quarter(text: str | None, field: str = "quarter") -> FiscalQuarter:
     """"Q4 FY27", "Q4 FY2027", "FY27-Q4" or "2027 Q4" as a fiscal quarter; Invalid naming `field` otherwise."""
@@ -290,7 +286,6 @@ def due_after_close(risk: Risk, due_on: date) -> bool:
     return due_on > close_day_for(risk)
 
 
-
 def risk_choices(limit: int = 1000) -> list[tuple[int, str]]:
     """(id, "R-12 title") of every live risk (not closed), newest first: for other domains' pickers."""
     rows = db.session.execute(select(Risk.id, Risk.title).where(Risk.status != RiskStatus.CLOSED)
@@ -303,3 +298,80 @@ def risk_statuses(risk_ids: list[int]) -> dict[int, RiskStatus]:
     if not risk_ids:
         return {}
     return dict(db.session.execute(select(Risk.id, Risk.status).where(Risk.id.in_(list(risk_ids)))).all())
+
+
+# What the weekly review reads of the register: app.reviews goes through these, never through the risk columns.
+
+def _ids(query) -> set[int]:
+    return set(db.session.scalars(query))
+
+
+def live_risks_created_between(since: datetime, until: datetime) -> set[int]:
+    return _ids(select(Risk.id).where(Risk.status.in_(LIVE_STATUSES), Risk.created_at > since,
+                                      Risk.created_at <= until))
+
+
+def worked_risks_due_for_review(by: date) -> set[int]:
+    """Risks being worked whose cadence puts their next review on or before `by`."""
+    return _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES), Risk.next_review_on <= by))
+
+
+def acceptances_expiring(by: date) -> set[int]:
+    return _ids(select(Risk.id).where(Risk.status == RiskStatus.ACCEPTED, Risk.acceptance_expires_on <= by))
+
+
+def worked_risks_untouched_since(moment: datetime) -> set[int]:
+    return _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES), Risk.updated_at < moment))
+
+
+def live_among(risk_ids: set[int]) -> set[int]:
+    """The ones of these risks that are not closed."""
+    return _ids(select(Risk.id).where(Risk.status.in_(LIVE_STATUSES), Risk.id.in_(risk_ids)))
+
+
+def pending_actions_due_by(day: date):
+    """A query of pending actions due on or before `day`, oldest due first."""
+    return (select(RiskAction).where(RiskAction.status.in_(PENDING_ACTION_STATUSES), RiskAction.due_on <= day)
+            .order_by(RiskAction.due_on, RiskAction.id))
+
+
+def pending_action_due_dates(by: date) -> list[tuple[int, date]]:
+    """(risk id, due date) of every pending action due on or before `by`."""
+    return [tuple(row) for row in db.session.execute(
+        pending_actions_due_by(by).with_only_columns(RiskAction.risk_id, RiskAction.due_on)).all()]
+
+
+def overdue_actions_on_live_risks(today: date) -> list[RiskAction]:
+    """Pending actions due before `today` on risks that are not closed, with their risk loaded."""
+    query = (pending_actions_due_by(today - timedelta(days=1)).join(RiskAction.risk)
+             .where(Risk.status.in_(LIVE_STATUSES)).options(selectinload(RiskAction.risk)))
+    return list(db.session.scalars(query))
+
+
+def risks_by_level(risk_ids) -> list[Risk]:
+    """These risks with their owner and actions loaded, the highest level (then score) first."""
+    risks = db.session.scalars(select(Risk).where(Risk.id.in_(risk_ids)).options(
+        selectinload(Risk.owner), selectinload(Risk.actions).selectinload(RiskAction.owner)))
+    return sorted(risks, key=lambda risk: (-risk.level.rank, -risk.score, risk.id))
+
+
+def risk_summary(risk: Risk) -> dict[str, Any]:
+    """The risk as the review's agenda freezes it (JSON-ready)."""
+    return {
+        "reference": f"R-{risk.id}", "title": risk.title, "owner": risk.owner.name if risk.owner else None,
+        "status": risk.status.value, "level": risk.level.value, "likelihood": risk.likelihood,
+        "impact": risk.impact, "inherent_likelihood": risk.inherent_likelihood,
+        "inherent_impact": risk.inherent_impact, "quarter": risk.quarter_label,
+        "next_review_on": risk.next_review_on.isoformat() if risk.next_review_on else None,
+        "acceptance_expires_on": risk.acceptance_expires_on.isoformat() if risk.acceptance_expires_on else None,
+        "updated_at": risk.updated_at.isoformat(),
+    }
+
+
+def is_critical(level: RiskLevel) -> bool:
+    return level is RiskLevel.CRITICAL
+
+
+def loading_risk_and_owner(relationship):
+    """A loader option for another domain's relationship to a risk: the risk and its owner in one go."""
+    return selectinload(relationship).selectinload(Risk.owner)

@@ -83,6 +83,3 @@ def edit_risk(risk_id: int):
             flash(f"R-{risk.id} saved.", "success")
             return redirect(url_for("risks.risk", risk_id=risk.id))
     return render_template("risks/risk_form.html", form=form, risk=risk), 422 if form.errors else 200
-
-
-from app.risks import admin_views, risk_views  # noqa: E402,F401  (add their routes to bp)

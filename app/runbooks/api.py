@@ -16,7 +16,7 @@ from app.runbooks import catalog, reviews, runs, services
 from app.runbooks.catalog import FLAGS, CatalogEntry
 from app.runbooks.forms import ReviewForm, RunApiForm
 from app.runbooks.report import MEASURES, build_report, trend
-from app.runbooks.views import RUNNERS
+from app.runbooks.services import RUNNERS
 
 _DATE = {"type": ["string", "null"], "format": "date"}
 RUNBOOK_SCHEMA = {"type": "object", "properties": {

@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.runbooks import runs, services
 from app.runbooks.forms import FinishRunForm, StartRunForm, StepForm
 from app.runbooks.models import RunOutcome, StepOutcome
-from app.runbooks.views import RUNNERS
+from app.runbooks.services import RUNNERS
 from app.views_common import apply_domain_error
 
 bp = Blueprint("runbook_runs", __name__, url_prefix="/runbooks")

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.alerting.timeline import note as alert_note
 from app.auth.models import User
 from app.calendar.services import quarter_for
+from app.database import commit_or_conflict
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.runbooks.models import RunbookRun, RunbookRunStep, RunbookSettings, RunOutcome, StepOutcome, Runbook
@@ -199,11 +199,8 @@ def mark_step(run: RunbookRun, *, position: int, outcome: str, by: User) -> Runb
         run.steps.append(step)
     else:
         step.outcome, step.at, step.by_name = outcome, utcnow(), by.name
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same step marked twice at once: the other mark stands
-        db.session.rollback()
-        raise Conflict("Someone marked this step at the same moment; reload to see it.") from None
+    # The same step marked twice at once: the other mark stands.
+    commit_or_conflict("Someone marked this step at the same moment; reload to see it.")
     return step
 
 
@@ -262,13 +259,3 @@ def record_run(runbook: Runbook, *, by: User, steps: list[dict], outcome: str, n
 def runs_of(runbook: Runbook, limit: int = 20) -> list[RunbookRun]:
     return list(db.session.scalars(select(RunbookRun).where(RunbookRun.runbook_id == runbook.id)
                                    .order_by(RunbookRun.started_at.desc(), RunbookRun.id.desc()).limit(limit)))
-
-
-def runs_for_alert(alert_id: int) -> list[RunbookRun]:
-    return list(db.session.scalars(select(RunbookRun).where(RunbookRun.alert_id == alert_id)
-                                   .order_by(RunbookRun.id)))
-
-
-def runs_for_incident(incident_id: int) -> list[RunbookRun]:
-    return list(db.session.scalars(select(RunbookRun).where(RunbookRun.incident_id == incident_id)
-                                   .order_by(RunbookRun.id)))

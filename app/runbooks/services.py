@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask import url_for
 from sqlalchemy import select
 
+from app.auth.roles import Role
 from app.errors import NotFound
 from app.extensions import db
 from app.markdown import Document, parse_document
@@ -25,6 +26,8 @@ from app.runbooks.files import FileProblem
 from app.runbooks.matching import runbooks_for, runbooks_for_many  # noqa: F401  (part of this module's API)
 from app.runbooks.models import Runbook, RunbookRun
 from app.runbooks.runs import start_run
+
+RUNNERS = frozenset({Role.ADMIN, Role.CRISIS_TEAM, Role.RESPONDER})  # who runs runbooks: as who acts on alerts
 
 
 def get_runbook(slug: str) -> Runbook:
@@ -95,6 +98,3 @@ def start_run_for(slug: str, *, by, alert_id: int | None = None, job_id: int | N
                      alert_id=alert_id, job_id=job_id, incident_id=incident_id)
 
 
-def runbook_path(runbook: Runbook) -> str:
-    """The runbook's page, as a path (for links built outside a request, prefix PUBLIC_BASE_URL)."""
-    return f"/runbooks/{runbook.slug}"

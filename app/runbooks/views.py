@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.access import allow, can
-from app.auth.roles import ADMINS, EDITORS, EVERYONE, Role
+from app.auth.roles import ADMINS, EDITORS, EVERYONE
 from app.errors import DomainError
 from app.runbooks import catalog, report as reports, reviews, runs, services
+from app.runbooks.services import RUNNERS
 from app.runbooks.catalog import FLAG_LABELS
 from app.runbooks.files import is_valid_slug
 from app.runbooks.forms import AcknowledgeForm, ReviewForm, SettingsForm
@@ -17,7 +18,6 @@ from app.runbooks.sync import sync_runbooks
 from app.views_common import apply_domain_error
 
 bp = Blueprint("runbooks", __name__, url_prefix="/runbooks")
-RUNNERS = frozenset({Role.ADMIN, Role.CRISIS_TEAM, Role.RESPONDER})  # who runs runbooks: as who acts on alerts
 
 
 @bp.app_template_global("runbook_flag_label")

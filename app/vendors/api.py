@@ -220,6 +220,3 @@ class _Fields:
 
     def __init__(self, values: dict[str, Any]):
         self.__dict__.update(values)
-
-
-from app.vendors import ladder_api  # noqa: E402,F401  (adds the ladder routes to bp)

@@ -189,13 +189,13 @@ def seed_demo_vendors() -> int:
     now = utcnow()
     last_quarter_at = datetime.combine(quarter.previous().last_day - timedelta(days=12), time(10), UTC)
     made = 0
-    for (name, tier, supports, owner_email, (contract_id, level, days), portal, hours, zone, (p1, p2, p3),
+    for (name, tier, supported, owner_email, (contract_id, level, days), portal, hours, zone, (p1, p2, p3),
          progress, levels) in DEMO_VENDORS:
         if services.find_vendor_by_name(name) is not None:
             continue
         owner = find_user_by_email(owner_email) if owner_email else None
         vendor = services.create_vendor(
-            name=name, tier=tier, supports=supports, contract_id=contract_id, contract_level=level,
+            name=name, tier=tier, supports=supported, contract_id=contract_id, contract_level=level,
             contract_expires=_expiry(quarter, today, days),
             portal_url=portal, account_number=f"ACME-{contract_id.split('-')[-1]}", support_hours=hours,
             support_zone=zone, sla_p1_minutes=p1, sla_p2_minutes=p2, sla_p3_minutes=p3,

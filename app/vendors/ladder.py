@@ -9,7 +9,8 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.oncall.addresses import normalise_email, normalise_phone
 from app.vendors.models import EscalationLevel, Vendor, VendorContact, VendorContactKind
-from app.vendors.services import active_user, clean_text, clean_zone, commit_or_conflict
+from app.database import commit_or_conflict
+from app.vendors.services import active_user, clean_text, clean_zone
 
 MAX_LEVELS = 10
 CONTACT_FIELDS = ("level", "kind", "name", "role", "phone", "mobile", "email", "hours", "time_zone", "user_id",

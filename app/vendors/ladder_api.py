@@ -16,6 +16,7 @@ from app.vendors import campaign, ladder, services
 from app.vendors.api import _Fields, iso
 from app.vendors.forms import CheckForm, ContactForm, LevelForm, MoveForm
 from app.vendors.models import EscalationLevel, Vendor, VendorContact
+from app.timeutil import quarter_label
 
 CONTACT_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "vendor_id": {"type": "integer"}, "level": {"type": "integer"},
@@ -162,7 +163,7 @@ def delete_contact(vendor_contact_id: int):
 def confirm_contact(vendor_contact_id: int):
     confirmation = campaign.confirm_contact(current_user, ladder.get_contact(vendor_contact_id))
     return jsonify({"contact_id": confirmation.contact_id,
-                    "quarter": f"Q{confirmation.quarter} FY{confirmation.fiscal_year % 100:02d}",
+                    "quarter": quarter_label(confirmation.fiscal_year, confirmation.quarter),
                     "confirmed_by": confirmation.confirmed_by_name, "confirmed_at": iso(confirmation.confirmed_at)})
 
 
@@ -175,5 +176,5 @@ def record_check(vendor_id: int):
     form = load_form(CheckForm)
     check = campaign.record_check(current_user, vendor, form.check.data)
     return jsonify({"vendor_id": vendor.id, "check": check.kind.value,
-                    "quarter": f"Q{check.quarter} FY{check.fiscal_year % 100:02d}", "done_by": check.done_by_name,
+                    "quarter": quarter_label(check.fiscal_year, check.quarter), "done_by": check.done_by_name,
                     "done_at": iso(check.done_at)})

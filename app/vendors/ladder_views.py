@@ -15,6 +15,7 @@ from app.vendors.forms import CheckForm, ConfirmForm, ContactForm, LevelForm, Mo
 from app.vendors.models import VendorCheckKind
 from app.vendors.views import bp, render_vendor, vendor_url
 from app.views_common import apply_domain_error
+from app.timeutil import quarter_label
 
 
 # --- levels --------------------------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def confirm_contact(vendor_contact_id: int):
     if not form.validate_on_submit():
         abort(400)
     confirmation = campaign.confirm_contact(current_user, contact)
-    flash(f"{contact.name} confirmed for Q{confirmation.quarter} FY{confirmation.fiscal_year % 100:02d} "
+    flash(f"{contact.name} confirmed for {quarter_label(confirmation.fiscal_year, confirmation.quarter)} "
           f"by {confirmation.confirmed_by_name}.", "success")
     if form.back.data == "campaign":
         return redirect(url_for("vendors.campaign_page", _anchor=f"vendor-{contact.vendor_id}"))

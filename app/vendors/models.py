@@ -5,21 +5,16 @@ import enum
 from datetime import date, datetime
 
 import phonenumbers
-from sqlalchemy import (CheckConstraint, Date, Enum, ForeignKey, ForeignKeyConstraint, SmallInteger, String, Text,
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, SmallInteger, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from app.alerting.models import OutboundMessage
 from app.audit.models import Audited
 from app.auth.models import User
-from app.database import UTCDateTime
+from app.database import UTCDateTime, value_enum
 from app.extensions import db
 from app.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], native_enum=False,
-                length=16, create_constraint=True)
 
 
 class VendorTier(enum.StrEnum):
@@ -61,7 +56,7 @@ class Vendor(Audited, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    tier: Mapped[VendorTier] = mapped_column(_enum(VendorTier, "vendor_tier"), index=True)
+    tier: Mapped[VendorTier] = mapped_column(value_enum(VendorTier, "vendor_tier", 16), index=True)
     supports: Mapped[str] = mapped_column(Text, default="")  # what it supports, in words; links in support_links
     contract_id: Mapped[str] = mapped_column(String(80), default="")
     contract_level: Mapped[str] = mapped_column(String(60), default="")
@@ -156,7 +151,7 @@ class VendorContact(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     vendor_id: Mapped[int] = mapped_column(index=True)
     level_id: Mapped[int] = mapped_column(index=True)
-    kind: Mapped[VendorContactKind] = mapped_column(_enum(VendorContactKind, "vendor_contact_kind"))
+    kind: Mapped[VendorContactKind] = mapped_column(value_enum(VendorContactKind, "vendor_contact_kind", 16))
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -217,7 +212,7 @@ class VendorCheck(db.Model):
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)
     quarter: Mapped[int] = mapped_column(SmallInteger)
-    kind: Mapped[VendorCheckKind] = mapped_column(_enum(VendorCheckKind, "vendor_check_kind"))
+    kind: Mapped[VendorCheckKind] = mapped_column(value_enum(VendorCheckKind, "vendor_check_kind", 16))
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     done_by_name: Mapped[str] = mapped_column(String(120))
     done_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -244,7 +239,7 @@ class VendorReminder(db.Model):
     quarter: Mapped[int] = mapped_column(SmallInteger)
     bd_offset: Mapped[int] = mapped_column(SmallInteger)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    outcome: Mapped[ReminderOutcome] = mapped_column(_enum(ReminderOutcome, "vendor_reminder_outcome"))
+    outcome: Mapped[ReminderOutcome] = mapped_column(value_enum(ReminderOutcome, "vendor_reminder_outcome", 16))
     unconfirmed: Mapped[int] = mapped_column(default=0)  # contacts still unconfirmed when it went out
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

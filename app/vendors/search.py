@@ -1,8 +1,8 @@
 """"Who do I call?": one search over everything that has a name and a way to reach someone.
 
 Search is a registry of providers so that other domains add their own results (apps and jobs, for example)
-without this module knowing them: a domain calls `register_search_provider("apps", find_apps)` when its views
-module is imported. Each provider takes the query and a limit and returns SearchResults.
+without this module knowing them: each domain's `register_search()` calls `register_search_provider()`, and
+create_app() calls those (registering again replaces by name, so a second app changes nothing). Each provider takes the query and a limit and returns SearchResults.
 """
 from __future__ import annotations
 
@@ -115,5 +115,7 @@ def find_contacts(query: str, limit: int) -> list[SearchResult]:
     return results
 
 
-register_search_provider("vendors", "Vendors", find_vendors, order=10)
-register_search_provider("contacts", "Escalation contacts", find_contacts, order=30)
+def register_search() -> None:
+    """Called by create_app(): vendors and their escalation contacts in "Who do I call?"."""
+    register_search_provider("vendors", "Vendors", find_vendors, order=10)
+    register_search_provider("contacts", "Escalation contacts", find_contacts, order=30)

@@ -5,11 +5,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.links import clean_link
+from app.database import commit_or_conflict
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.timeutil import is_valid_zone
@@ -52,15 +52,6 @@ def active_user(user_id: int | None, field: str, keep: int | None = None) -> Use
     if user is None or not (user.active or user.id == keep):
         raise Invalid(f"No active person with id {user_id}.", field)
     return user
-
-
-def commit_or_conflict(message: str, field: str | None = None) -> None:
-    """Commit; a clash with a change committed at the same moment (a name just taken) becomes a Conflict."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message, field) from None
 
 
 # --- reading -------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Vendor pages: the list, the vendor card (the ladder with tap-to-call links), create, edit, delete, the vCard
-download and "Who do I call?" search. The ladder, campaign and CSV pages add their routes to the same blueprint.
+download and "Who do I call?" search. The ladder, campaign and CSV pages add their routes to the same blueprint
+(create_app() imports them).
 
 Everyone reads (finding the right number in an outage is the point); the crisis team and admins edit.
 """
@@ -142,6 +143,3 @@ def search():
     query = clean_query(form.q.data) if form.validate() else ""
     groups = search_everything(query)
     return render_template("vendors/search.html", form=form, query=query, groups=groups, min_query=MIN_QUERY)
-
-
-from app.vendors import campaign_views, ladder_views  # noqa: E402,F401  (add their routes to bp)

@@ -1,6 +1,6 @@
 """"Who do I call?" results from the watch list: apps and jobs by name, with their owner and runbook.
 
-Registered with the search registry when the watch list's views are imported, so the search page finds
+Registered with the search registry by create_app(), so the search page finds
 "ERP" as an app too, not only as the vendor that supports it.
 """
 from __future__ import annotations
@@ -43,5 +43,7 @@ def find_jobs(query: str, limit: int) -> list[SearchResult]:
     return results
 
 
-register_search_provider("apps", "Apps", find_apps, order=20)
-register_search_provider("jobs", "Jobs", find_jobs, order=40)
+def register_search() -> None:
+    """Called by create_app(): apps and jobs in "Who do I call?"."""
+    register_search_provider("apps", "Apps", find_apps, order=20)
+    register_search_provider("jobs", "Jobs", find_jobs, order=40)

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.links import clean_link
+from app.database import commit_or_conflict
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.oncall.models import EscalationPolicy
@@ -25,7 +25,6 @@ from app.watchlist.states import rearm, record, set_state, spec_of
 
 NAME_MAX = 80
 MAX_MINUTES = 60 * 24 * 366  # a year: longer is not a batch schedule any more
-APP_FIELDS = ("name", "description", "owner_id", "criticality", "rto_minutes", "rpo_minutes", "runbook_url")
 JOB_FIELDS = ("app_id", "name", "description", "owner_id", "criticality", "escalation_policy_id", "schedule_kind",
               "interval_minutes", "cron_expr", "time_zone", "grace_minutes", "max_duration_minutes",
               "min_duration_minutes", "failures_before_paging")
@@ -141,14 +140,6 @@ def _url(value: Any) -> str:
     return clean_link(value, "runbook_url", 500)
 
 
-def _commit(message: str, field: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message, field) from None
-
-
 # --- apps ------------------------------------------------------------------------------------------------------
 
 def save_app(app: WatchedApp | None, *, name: Any, description: Any = "", owner_id: Any = None,
@@ -168,7 +159,7 @@ def save_app(app: WatchedApp | None, *, name: Any, description: Any = "", owner_
         db.session.add(app)
     for key, value in values.items():
         setattr(app, key, value)
-    _commit(f"An app named {name} already exists.", "name")
+    commit_or_conflict(f"An app named {name} already exists.", "name")
     return app
 
 
@@ -249,7 +240,7 @@ def save_job(job: Job | None, **values: Any) -> Job:
     if unknown:
         raise Invalid("Unknown field.", unknown[0])
     job = apply_job(job, values)
-    _commit("This app already has a job with that name.", "name")
+    commit_or_conflict("This app already has a job with that name.", "name")
     return job
 
 

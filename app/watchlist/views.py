@@ -1,6 +1,6 @@
 """Pages of the watch list: the list, a job with its timeline and runs, job forms, top jobs, CSV import/export.
 
-App pages add their routes to the same blueprint (app/watchlist/app_views.py, imported at the end).
+App pages add their routes to the same blueprint (app/watchlist/app_views.py, imported by create_app()).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.forms_common import form_values
 from app.providers import provided
-from app.timeutil import to_zone, utcnow
+from app.timeutil import utcnow
 from app.views_common import apply_domain_error, page_args
 from app.watchlist import history, job_csv, reliability, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
@@ -203,7 +203,3 @@ def import_csv():
         status = 422
     form.confirm.data = False  # every confirmation follows a fresh dry run of the same text
     return render_template("watchlist/import.html", form=form, report=report), status
-
-
-from app.watchlist import app_views as _app_views  # noqa: E402,F401  (adds the app pages to bp)
-from app.watchlist import search as _search  # noqa: E402,F401  (apps and jobs in "Who do I call?")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.alerting import actions, services
@@ -50,9 +49,8 @@ def resolve(alert: Alert, actor: str = "Priya") -> None:
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock_start():
+    return NOW
 
 
 # --- the list ----------------------------------------------------------------------------------------------

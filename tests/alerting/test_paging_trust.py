@@ -12,7 +12,7 @@ from app.alerting import outbox
 from app.alerting.channels.gsm import gsm7_length
 from app.alerting.engine import Heartbeat, run_engine_tick
 from app.alerting.health import ENGINE_HEARTBEAT, paging_health
-from app.alerting.models import Alert, AlertEvent, MessageStatus, OutboundMessage
+from app.alerting.models import Alert, AlertEvent, OutboundMessage
 from app.alerting.render import sms_text
 from app.extensions import db
 from app.oncall import policies

@@ -6,7 +6,6 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.alerting import actions, services
@@ -41,9 +40,8 @@ def listed_ids(html: str) -> list[int]:
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock_start():
+    return NOW
 
 
 @pytest.fixture

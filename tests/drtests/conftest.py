@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from app.drtests import exercises, templates
 from tests.risks.fixtures import make_risk, owner  # noqa: F401  (findings become actions on risks)
@@ -25,23 +24,9 @@ BASIC_STEPS = [
 
 
 @pytest.fixture
-def clock():
-    """`clock.at(moment)` moves the frozen clock; `clock.plus(minutes)` moves it forward."""
-    class Clock:
-        def __init__(self):
-            self.traveller = time_machine.travel(START, tick=False)
-            self.shift = self.traveller.start()
-
-        def at(self, moment: datetime):
-            self.shift.move_to(moment)
-
-        def plus(self, minutes: float):
-            from app.timeutil import utcnow
-            self.shift.move_to(utcnow() + timedelta(minutes=minutes))
-
-    c = Clock()
-    yield c
-    c.traveller.stop()
+def clock_start():
+    """The clock (tests/conftest.py) stands still here; `clock.at(moment)` and `clock.plus(minutes)` move it."""
+    return START
 
 
 @pytest.fixture

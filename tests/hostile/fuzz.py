@@ -80,7 +80,7 @@ def run_property_based(app: Flask, *, token: str, path_values: dict[str, object]
                           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
                 @given(case=strategy)
                 def explore(case):
-                    send(case, mode_label)
+                    send(case, mode_label)  # noqa: B023  (run at once, in this iteration)
 
                 mode_label = label
                 try:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.alerting import services as alerting
 from app.extensions import db
-from app.incidents import review, updates
+from app.incidents import review
 from app.incidents.models import Incident
 from tests.incidents.conftest import NOW
 

@@ -1,7 +1,7 @@
 """Rotation, schedule, layer and override services, and who is on call read from the database."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import pytest
 import time_machine
@@ -323,7 +323,7 @@ def test_reading_a_schedule_costs_the_same_queries_however_many_layers(make_rota
     ids = small.id, large.id
     db.session.expunge_all()  # nothing cached: every row must be read
 
-    counts = [count_selects(lambda: schedules.schedule_spec(schedules.get_schedule(i))) for i in ids]
+    counts = [count_selects(lambda: schedules.schedule_spec(schedules.get_schedule(i))) for i in ids]  # noqa: B023
 
     # The schedule, its layers, their rotations, the rotations' people; overrides: 5 whatever the size.
     assert counts == [5, 5]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from tests.drtests.conftest import make_exercise, make_template  # noqa: F401
 from tests.risks.fixtures import make_risk, owner  # noqa: F401
@@ -17,8 +16,11 @@ NOV_17 = datetime(2026, 11, 17, 12, tzinfo=UTC)  # a Tuesday, long before the cl
 JAN_25 = datetime(2027, 1, 25, 12, tzinfo=UTC)  # a Monday after BD-5
 
 
+@pytest.fixture
+def clock_start():
+    return NOV_17
+
+
 @pytest.fixture(autouse=True)
-def clock():
-    """Time stands still on NOV_17 unless the test moves it with clock.move_to(...)."""
-    with time_machine.travel(NOV_17, tick=False) as traveller:
-        yield traveller
+def _frozen(clock):
+    """Time stands still on NOV_17 in every readiness test unless the test moves it with clock.move_to(...)."""

@@ -1,2 +1,2 @@
 """Fixtures: see tests/risks/fixtures.py."""
-from tests.risks.fixtures import at, give_email, make_risk, owner  # noqa: F401
+from tests.risks.fixtures import give_email, make_risk, owner  # noqa: F401

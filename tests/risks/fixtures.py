@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from app.extensions import db
 from app.oncall.models import ContactKind, ContactMethod
@@ -15,16 +14,6 @@ from tests.risks.support import risk_fields
 # Q4 FY27 (fiscal year from February) runs from 1 November 2026 to 31 January 2027.
 # Tuesday 17 November 2026, 18:00 UTC is 10:00 in Los Angeles, the review's default zone.
 TUESDAY = datetime(2026, 11, 17, 18, tzinfo=UTC)
-
-
-@pytest.fixture
-def at():
-    """Run a block at an instant: `with at(moment): ...` (the clock stands still inside)."""
-
-    def travel(moment: datetime):
-        return time_machine.travel(moment, tick=False)
-
-    return travel
 
 
 @pytest.fixture

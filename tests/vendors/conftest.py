@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from app.vendors import ladder
 from app.vendors import services as vendors
@@ -12,16 +11,6 @@ from app.vendors import services as vendors
 # Q4 FY27 (fiscal year from February) runs from 1 November 2026 to 31 January 2027; Q1 FY28 starts 1 February.
 IN_Q4_FY27 = datetime(2026, 11, 23, 12, tzinfo=UTC)
 IN_Q1_FY28 = datetime(2027, 2, 2, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def at():
-    """Run a block at an instant: `with at(moment): ...` (the clock stands still inside)."""
-
-    def travel(moment: datetime):
-        return time_machine.travel(moment, tick=False)
-
-    return travel
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.alerting.models import Alert
@@ -18,10 +17,9 @@ START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
-def clock(app):
-    """Time stands still at START until the test moves it with clock.move_to(...)."""
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
+def clock_start(app):
+    """The clock stands still at START (the app is made first, at the real time)."""
+    return START
 
 
 @pytest.fixture

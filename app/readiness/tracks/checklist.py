@@ -10,6 +10,7 @@ from app.extensions import db
 from app.readiness.checklist import is_overdue, item_today
 from app.readiness.models import OPEN_ITEM_STATUSES, ChecklistItem, Lesson, ReadinessQuarter
 from app.readiness.tracks.base import ChaseItem, Context, Finding, TrackResult, not_tracked, scored
+from app import timeutil
 
 DUE_SOON = timedelta(days=7)
 
@@ -20,7 +21,7 @@ def _quarter_link(ctx: Context) -> str:
 
 def quarter_code(quarter) -> str:
     """The quarter as the API and the URLs name it: FY27-Q4."""
-    return f"FY{quarter.fiscal_year % 100:02d}-Q{quarter.quarter}"
+    return timeutil.quarter_code(quarter.fiscal_year, quarter.quarter)
 
 
 def assess_checklist(ctx: Context) -> TrackResult:

@@ -1,0 +1,1 @@
+"""Business calendars: regions, holidays, quarter closes and business days."""

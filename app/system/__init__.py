@@ -1,0 +1,1 @@
+"""The home page, health, heartbeats and the engine's own figures."""

@@ -1,0 +1,1 @@
+"""The watch list: apps, their scheduled jobs, pings and what to do when a job goes quiet."""
