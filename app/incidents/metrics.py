@@ -1,8 +1,9 @@
 """Incident figures per quarter (or overall): how many by severity, time to acknowledge (detected ->
 acknowledged) and to resolve (detected -> resolved) as mean and p90, overdue reviews and open follow-ups.
 
-An incident counts in the quarter it was detected in (UTC days). p90 is the nearest-rank percentile: the
-smallest value with at least 90 % of the values at or below it, so it is always a time that really happened.
+An incident counts in the quarter it was detected in (the close region's dates). p90 is the nearest-rank
+percentile: the smallest value with at least 90 % of the values at or below it, so it is always a time that really
+happened.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 of an incident, and the badges alerting shows on an alert that is part of one."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import Select, case, func, select
@@ -10,21 +10,23 @@ from werkzeug.routing import BuildError
 
 from app.alerting.hooks import AlertBadge
 from app.alerting.models import Alert
+from app.calendar.services import close_region
 from app.errors import Invalid
 from app.extensions import db
 from app.incidents.models import (OPEN_STATUS_VALUES, STATUS_VALUES, Incident, IncidentAlert, IncidentUpdate,
                                   Severity)
 from app.incidents.severities import CODES
-from app.timeutil import UTC, FiscalQuarter
+from app.timeutil import FiscalQuarter, start_of_day
 
 OPEN = "open"  # a list filter: investigating, identified or monitoring
 STATUS_FILTERS = (OPEN, *STATUS_VALUES)
 
 
 def quarter_bounds(quarter: FiscalQuarter) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of a quarter's days: an incident belongs to the quarter it was detected in (UTC)."""
-    return (datetime.combine(quarter.first_day, time(0), tzinfo=UTC),
-            datetime.combine(quarter.last_day + timedelta(days=1), time(0), tzinfo=UTC))
+    """[start, end) of a quarter's days in the close region, as UTC instants: an incident belongs to the quarter
+    the close region's date was in when it was detected (the same dates that decide the current quarter)."""
+    zone = close_region().zone
+    return start_of_day(quarter.first_day, zone), start_of_day(quarter.last_day + timedelta(days=1), zone)
 
 
 def open_rank():

@@ -1,7 +1,7 @@
 """The figures' arithmetic: nearest-rank p90, means, durations for people, quarters by detection."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,3 +37,14 @@ def test_incidents_count_in_the_quarter_they_were_detected_in(app, clock, people
     assert q3.acknowledge_mean == timedelta(days=30).total_seconds()
     assert q3.resolve_p90 == timedelta(days=30, minutes=20).total_seconds()
     assert q4.resolve_mean is None and q4.acknowledge_mean == 0
+
+
+def test_the_quarter_of_an_incident_is_decided_by_the_close_regions_date(app, clock, people, declare):
+    """05:00Z on 1 November is still 31 October in Los Angeles: the incident belongs to Q3, like the close."""
+    app.config["CLOSE_TIME_ZONE"] = "America/Los_Angeles"
+    declare(title="Halloween night", detected_at=datetime(2026, 11, 1, 5, 0, tzinfo=UTC))
+    q3, q4 = metrics.figures(fiscal_quarter(2027, 3, 2)), metrics.figures(fiscal_quarter(2027, 4, 2))
+    assert (q3.count, q4.count) == (1, 0)
+    app.config["CLOSE_TIME_ZONE"] = "Asia/Manila"  # 13:00 on 1 November there: Q4
+    q3, q4 = metrics.figures(fiscal_quarter(2027, 3, 2)), metrics.figures(fiscal_quarter(2027, 4, 2))
+    assert (q3.count, q4.count) == (0, 1)
