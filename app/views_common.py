@@ -1,10 +1,13 @@
 """Small helpers shared by the HTML views of every domain."""
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
+
 from flask import flash, request
 from flask_wtf import FlaskForm
 
-from app.errors import DomainError
+from app.errors import DomainError, Invalid
 
 DEFAULT_PER_PAGE = 50
 
@@ -23,3 +26,23 @@ def page_args() -> tuple[int, int]:
     page = request.args.get("page", 1, type=int) or 1
     per_page = request.args.get("per_page", DEFAULT_PER_PAGE, type=int) or DEFAULT_PER_PAGE
     return max(page, 1), min(max(per_page, 1), 200)
+
+
+def csv_import_text(form: FlaskForm, decode: Callable[[bytes], str]) -> tuple[str, bool]:
+    """The text of a CSV import page's file and whether this post applies it: the first post checks the
+    uploaded file (a dry run), the second applies the same text, carried in the form's hidden `csv_text`."""
+    applying = request.form.get("step") == "apply"
+    if applying and form.csv_text.data:
+        try:
+            return base64.b64decode(form.csv_text.data.encode("ascii"), validate=True).decode("utf-8"), True
+        except (ValueError, UnicodeError):
+            raise Invalid("The checked file was damaged on the way; choose it again.", "file") from None
+    if form.file.data:
+        return decode(form.file.data.read()), applying
+    raise Invalid("Choose a CSV file.", "file")
+
+
+def carry_csv_text(form: FlaskForm, text: str) -> None:
+    """Keep the checked text for the apply step. Base64 keeps the file byte for byte through a hidden field
+    (browsers rewrite line breaks in text)."""
+    form.csv_text.data = base64.b64encode(text.encode("utf-8")).decode("ascii")

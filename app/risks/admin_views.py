@@ -1,13 +1,12 @@
 """Register settings (grid, cadence, review slot: administrators) and CSV export and import (a dry run first)."""
 from __future__ import annotations
 
-import base64
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
 from app.access import allow
 from app.auth.roles import ADMINS, EDITORS, EVERYONE
-from app.errors import DomainError, Invalid
+from app.errors import DomainError
 from app.forms_common import form_values
 from app.risks import register_csv
 from app.risks.register_csv import import_csv
@@ -15,7 +14,7 @@ from app.risks.forms import ImportForm, SettingsForm
 from app.risks.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS, current_settings, grid_rows_for_display
 from app.risks.settings import save_settings, settings_values
 from app.risks.views import bp
-from app.views_common import apply_domain_error
+from app.views_common import apply_domain_error, carry_csv_text, csv_import_text
 
 
 @bp.route("/risks/settings", methods=["GET", "POST"])
@@ -42,32 +41,14 @@ def export_csv():
                     headers={"Content-Disposition": 'attachment; filename="quarterdeck-risks.csv"'})
 
 
-def _pack(text: str) -> str:
-    # Base64 keeps the file byte for byte through a hidden field (browsers rewrite line breaks in text).
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def _unpack(packed: str) -> str:
-    try:
-        return base64.b64decode(packed.encode("ascii"), validate=True).decode("utf-8")
-    except (ValueError, UnicodeError):
-        raise Invalid("The checked file was damaged on the way; choose it again.", "file") from None
-
-
 @bp.route("/risks/import", methods=["GET", "POST"])
 @allow(EDITORS)
 def import_page():
     form = ImportForm()
     report = None
     if form.validate_on_submit():
-        applying = request.form.get("step") == "apply"
         try:
-            if applying and form.csv_text.data:
-                text = _unpack(form.csv_text.data)
-            elif form.file.data:
-                text = register_csv.decode_upload(form.file.data.read())
-            else:
-                raise Invalid("Choose a CSV file.", "file")
+            text, applying = csv_import_text(form, register_csv.decode_upload)
             report = import_csv(text=text, apply=applying)
         except DomainError as error:
             apply_domain_error(form, error)
@@ -76,6 +57,6 @@ def import_page():
                 flash(f"Imported: {report.count('create')} created, {report.count('update')} updated, "
                       f"{report.count('unchanged')} unchanged.", "success")
                 return redirect(url_for("risks.register_page"))
-            form.csv_text.data = _pack(text)  # carried to the "apply" step, checked again there
+            carry_csv_text(form, text)  # checked again when applied
     status = 422 if form.errors or (report and report.error_count) else 200
     return render_template("risks/import.html", form=form, report=report), status

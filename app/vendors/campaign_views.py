@@ -1,14 +1,13 @@
 """The validation campaign page, and CSV export and import (a dry run first, applied only when confirmed)."""
 from __future__ import annotations
 
-import base64
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
-from app.errors import DomainError, Invalid
+from app.errors import DomainError
 from app.extensions import db
 from app.calendar.models import business_calendar
 from app.timeutil import close_day, today_in
@@ -16,7 +15,7 @@ from app.vendors import campaign, vendor_csv
 from app.vendors.vendor_csv import import_csv
 from app.vendors.forms import CheckForm, ConfirmForm, ImportForm
 from app.vendors.views import bp
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, carry_csv_text, csv_import_text, page_args
 
 
 @bp.route("/vendors/campaign")
@@ -48,32 +47,14 @@ def export_csv():
         "Content-Disposition": f'attachment; filename="{vendor_csv.export_filename(kind)}"'})
 
 
-def _pack(text: str) -> str:
-    # Base64 keeps the file byte for byte through a hidden field (browsers rewrite line breaks in text).
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def _unpack(packed: str) -> str:
-    try:
-        return base64.b64decode(packed.encode("ascii"), validate=True).decode("utf-8")
-    except (ValueError, UnicodeError):
-        raise Invalid("The checked file was damaged on the way; choose it again.", "file") from None
-
-
 @bp.route("/vendors/import", methods=["GET", "POST"])
 @allow(EDITORS)
 def import_page():
     form = ImportForm()
     report = None
     if form.validate_on_submit():
-        applying = request.form.get("step") == "apply"
         try:
-            if applying and form.csv_text.data:
-                text = _unpack(form.csv_text.data)
-            elif form.file.data:
-                text = vendor_csv.decode_upload(form.file.data.read())
-            else:
-                raise Invalid("Choose a CSV file.", "file")
+            text, applying = csv_import_text(form, vendor_csv.decode_upload)
             report = import_csv(kind=form.kind.data, text=text, apply=applying)
         except DomainError as error:
             apply_domain_error(form, error)
@@ -82,6 +63,6 @@ def import_page():
                 flash(f"Imported {report.kind}: {report.count('create')} created, {report.count('update')} "
                       f"updated, {report.count('unchanged')} unchanged.", "success")
                 return redirect(url_for("vendors.vendors"))
-            form.csv_text.data = _pack(text)  # carried to the "apply" step, checked again there
+            carry_csv_text(form, text)  # checked again when applied
     status = 422 if form.errors or (report and report.error_count) else 200
     return render_template("vendors/import.html", form=form, report=report), status
