@@ -62,6 +62,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app.system import metrics
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
     web.init_app(app)
+    from app import navigation
+    navigation.init_app(app)  # the main menu's places, per role
     from app.incidents import hooks as incident_hooks
     incident_hooks.init_app(app)  # the SMS reply 12i, alert badges, the readiness track (domains below never import it)
     _register_hooks(app)

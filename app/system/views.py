@@ -1,7 +1,7 @@
 """The home page and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 from flask_login import current_user
 
 from app.access import allow, public
@@ -24,6 +24,14 @@ def index():
                            own_close=calendar.own_close(current_user, quarter, now),
                            closes=calendar.quarter_overview(quarter, now), tasks=open_tasks_for(current_user),
                            now=now)
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for /favicon.ico at the root whatever the page says; a tab with an icon is easier to find."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
 
 
 @bp.route("/healthz")
