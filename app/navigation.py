@@ -52,7 +52,7 @@ PLACES = [
 # What each role opens most: the responder at 3 a.m., the crisis team running the week, the executive on a phone.
 PRIMARY = {
     Role.RESPONDER: ("home", "alerts", "incidents", "runbooks", "schedules"),
-    Role.CRISIS_TEAM: ("home", "readiness", "risks", "reviews", "watchlist"),
+    Role.CRISIS_TEAM: ("readiness", "alerts", "risks", "reviews", "watchlist"),
     Role.EXECUTIVE: ("readiness", "risks", "incidents", "alerts", "vendors"),
     Role.ADMIN: ("home", "users", "people", "readiness", "audit"),
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.test_journeys import DEMO_LOGINS, PHONE, main_nav, sign_in
+from tests.browser.helpers import DEMO_LOGINS, PHONE, open_place, sign_in
 
 # Links that lead to a change: named like one, or pointing at an edit, delete, remove or new route.
 EDIT_LINK_NAMES = re.compile(r"^\s*(edit|delete|remove|add|new)\b", re.IGNORECASE)
@@ -18,7 +18,7 @@ def test_an_executive_reads_readiness_on_a_phone_and_opens_a_red_reason(page, li
     page.set_viewport_size(PHONE)
     sign_in(page, DEMO_LOGINS["executive"])
     page.wait_for_url(f"{live_server}/")
-    main_nav(page).get_by_role("link", name="Readiness").click()
+    open_place(page, "Readiness")
     page.wait_for_url(f"{live_server}/readiness")
     assert page.get_by_role("heading", level=1).inner_text().endswith("close readiness")
     assert page.get_by_test_id("overall-score").is_visible()
