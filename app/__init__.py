@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.oncall.schedule_views import bp as schedules_bp
     from app.oncall.views import bp as oncall_bp
     from app.readiness import api as _readiness_api  # noqa: F401
+    from app.readiness.track_views import bp as readiness_tracks_bp
     from app.readiness.views import bp as readiness_bp
     from app.reviews import api as _reviews_api  # noqa: F401
     from app.reviews.views import bp as reviews_bp
@@ -159,7 +160,8 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
                       twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, escalations_bp, reviews_bp,
-                      readiness_bp, runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp, incident_reviews_bp,
+                      readiness_bp, readiness_tracks_bp, runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp,
+                      incident_reviews_bp,
                       incident_admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
