@@ -64,6 +64,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     web.init_app(app)
     from app import navigation
     navigation.init_app(app)  # the main menu's places, per role
+    from app import field_labels
+    field_labels.init_app(app)  # change histories name fields as people know them
     from app.incidents import hooks as incident_hooks
     incident_hooks.init_app(app)  # the SMS reply 12i, alert badges, the readiness track (domains below never import it)
     _register_hooks(app)

@@ -57,8 +57,9 @@ def test_editing_a_score_shows_in_the_history_and_the_score_table(app, login_as,
     page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
     history = page[page.index('data-testid="history"'):]
     assert f"<strong>update</strong> R-{risk.id} Order import backlog" in history
-    assert "<th scope=\"row\">likelihood</th><td>4</td><td>2</td>" in history
-    assert "<th scope=\"row\">level</th><td>high</td><td>medium</td>" in history
+    # named as on the form, not by their columns
+    assert "<th scope=\"row\" title=\"likelihood\">Residual likelihood</th><td>4</td><td>2</td>" in history
+    assert "<th scope=\"row\" title=\"level\">Level</th><td>high</td><td>medium</td>" in history
     scores = page[page.index('data-testid="score-history"'):]
     assert scores.index("2×4") < scores.index("4×4")  # newest first
     assert 'data-testid="score-chart"' in page
@@ -109,7 +110,7 @@ def test_actions_are_added_flagged_and_finished_from_the_risk_page(app, login_as
     assert action.status.value == "done"
     history = client.get(f"/risks/{risk.id}").get_data(as_text=True).split('data-testid="history"')[1]
     assert f"<strong>update</strong> R-{risk.id} action: Second data centre link" in history
-    assert "<th scope=\"row\">status</th><td>todo</td><td>done</td>" in history
+    assert "<th scope=\"row\" title=\"status\">Status</th><td>todo</td><td>done</td>" in history
     refused = form_post(client, f"/risks/{risk.id}/actions/{action.id}/status", {"status": "dropped"},
                         page_url=f"/risks/{risk.id}")
     assert refused.status_code == 422 and "Say why the action is dropped." in refused.get_data(as_text=True)
