@@ -2,6 +2,8 @@
 change."""
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 
 import pytest
@@ -178,3 +180,18 @@ def test_the_register_exports_csv_for_everyone(app, login_as, make_risk):
     assert response.mimetype == "text/csv"
     assert "Exported risk" in response.get_data(as_text=True)
     assert response.headers["Content-Disposition"] == 'attachment; filename="quarterdeck-risks.csv"'
+
+
+def test_a_new_risk_must_be_scored_its_four_scores_start_unchosen(app, login_as, owner):
+    client = login_as("crisis_team")
+    page = client.get("/risks/new").get_data(as_text=True)
+    for name in ("inherent_likelihood", "inherent_impact", "likelihood", "impact"):
+        select = page[page.index(f'name="{name}"'):]
+        select = select[:select.index("</select>")]
+        assert re.search(r'<option selected value="">Choose…</option>', select), name  # nothing pre-chosen
+
+    response = form_post(client, "/risks/new", form_of(owner, title="Unscored", likelihood=None, impact=None,
+                                                       inherent_likelihood=None, inherent_impact=None))
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("Score it: choose 1 to 5.") == 4
+    assert db.session.scalar(db.select(Risk).where(Risk.title == "Unscored")) is None
