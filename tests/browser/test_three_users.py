@@ -99,6 +99,16 @@ def test_the_responder_sees_their_shift_acknowledges_in_one_tap_and_adds_a_new_n
     expect(page.get_by_test_id("rules")).to_contain_text(stored)
     expect(page.get_by_test_id("add-to-paging").filter(has_text=stored)).to_have_count(0)
 
+    # Deleting asks first, naming what goes: "No" keeps it, "Yes" deletes it.
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("li", has_text=stored).get_by_role("button", name="Delete").click()
+    expect(page.locator("li", has_text=stored).first).to_be_visible()
+    assert asked == [f"Delete SMS {stored} and its notification rules?"]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("li", has_text=stored).get_by_role("button", name="Delete").click()
+    expect(page.get_by_text(f"{stored} deleted, with its notification rules.")).to_be_visible()
+
 
 def _fresh_exercise(app) -> int:
     with app.app_context():
@@ -183,6 +193,9 @@ def test_the_executive_reads_the_trend_picks_a_quarter_and_opens_a_track(page, l
     assert earlier != shown
 
     page.goto("/readiness")
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") + pdf.count(b"/Type /Page ") \
+        + pdf.count(b"/Type /Page>") + pdf.count(b"/Type /Page/") == 1, "the executive page prints on one A4 sheet"
     page.get_by_test_id("track-risks").get_by_role("link", name="Risks").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Risks")
     expect(page.get_by_text(re.compile("Are the risks that threaten the close"))).to_be_visible()
