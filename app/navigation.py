@@ -29,7 +29,7 @@ class Place:
 
 PLACES = [
     Place("home", "Home", "home.index", lambda e: e == "home.index"),
-    Place("readiness", "Readiness", "readiness.index", _prefix("readiness.")),
+    Place("readiness", "Readiness", "readiness.index", _prefix("readiness.", "readiness_tracks.")),
     Place("alerts", "Alerts", "alerting.alerts",
           lambda e: e.startswith("alerting.") and e not in ("alerting.messages", "alerting.test_methods")),
     Place("incidents", "Incidents", "incidents.index", _prefix("incident")),
