@@ -26,7 +26,14 @@ from app.extensions import db
 from app.reviews.agenda import build_review
 from app.timeutil import utcnow
 from tests import support
-from tests.browser.helpers import DEMO_LOGINS, LAPTOP, PHONE, open_place, overflow, sign_in
+from tests.browser.helpers import (
+    DEMO_LOGINS,
+    LAPTOP,
+    PHONE,
+    open_place,
+    overflow,
+    sign_in,
+)
 
 SCREENS = {"phone": PHONE, "laptop": LAPTOP}
 # A different number per screen: each run adds one to the same demo responder.

@@ -26,7 +26,7 @@ def test_an_executive_reads_readiness_on_a_phone_and_opens_a_red_reason(page, li
     main = page.locator("main")
     # The quarter picker only reads; acknowledging an escalation is the executive's own action.
     read_only = ':not(form[method="get" i] *):not([data-testid="escalated"] *)'
-    controls = main.locator(", ".join([f'form:not([method="get" i]):not([data-testid="escalated"] *)'] + [
+    controls = main.locator(", ".join(['form:not([method="get" i]):not([data-testid="escalated"] *)'] + [
         f"{tag}{read_only}" for tag in ("button", "input", "select", "textarea")]))
     assert controls.count() == 0, "an executive sees an edit control"
 
