@@ -343,6 +343,8 @@ def _watchlist(env: Mapping[str, str]) -> dict[str, object]:
         "WATCHLIST_RUNS_PER_JOB": _int(env, "WATCHLIST_RUNS_PER_JOB", 1000, 10, 100_000),
         "WATCHLIST_CATCHUP_MINUTES": _int(env, "WATCHLIST_CATCHUP_MINUTES", 5, 1, 1440),
         "WATCHLIST_CATCHUP_MIN_JOBS": _int(env, "WATCHLIST_CATCHUP_MIN_JOBS", 3, 2, 1000),
+        # `flask demo` turns this on for its scheduler: the demo jobs ping by themselves (one keeps failing).
+        "DEMO_SIMULATED_PINGS": _bool(env, "DEMO_SIMULATED_PINGS", False),
     }
 
 

@@ -65,6 +65,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app.system import metrics
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
     web.init_app(app)
+    from app import navigation
+    navigation.init_app(app)  # the main menu's places, per role
+    from app import field_labels
+    field_labels.init_app(app)  # change histories name fields as people know them
     from app.incidents import hooks as incident_hooks
     incident_hooks.init_app(app)  # the SMS reply 12i, alert badges, the readiness track (domains below never import it)
     _register_hooks(app)
@@ -146,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.oncall.schedule_views import bp as schedules_bp
     from app.oncall.views import bp as oncall_bp
     from app.readiness import api as _readiness_api  # noqa: F401
+    from app.readiness.track_views import bp as readiness_tracks_bp
     from app.readiness.views import bp as readiness_bp
     from app.reviews import api as _reviews_api  # noqa: F401
     from app.reviews import meeting_views as _meeting_views  # noqa: F401
@@ -175,7 +180,8 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only; the session cookie is ignored under /api/
     for blueprint in (home_bp, auth_bp, calendar_bp, audit_bp, oncall_bp, schedules_bp, policies_bp, alerting_bp,
                       twilio_bp, vendors_bp, watchlist_bp, pings_bp, drtests_bp, risks_bp, escalations_bp, reviews_bp,
-                      readiness_bp, runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp, incident_reviews_bp,
+                      readiness_bp, readiness_tracks_bp, runbooks_bp, runbook_runs_bp, incidents_bp, incident_work_bp,
+                      incident_reviews_bp,
                       incident_admin_bp, api_bp):
         app.register_blueprint(blueprint)
 

@@ -26,6 +26,15 @@ def record_name(target: Target, record_id: int) -> str | None:
     return None if table is None else db.session.scalar(select(table.c.name).where(table.c.id == record_id))
 
 
+def named_records(target: Target, limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, name) of the target's records by name, for a picker; empty when that domain is not installed."""
+    table = named_table(target)
+    if table is None:
+        return []
+    return [(row.id, row.name) for row in db.session.execute(select(table.c.id, table.c.name)
+                                                                .order_by(table.c.name, table.c.id).limit(limit))]
+
+
 def record_url(target: Target, record_id: int) -> str | None:
     """The record's page, when that domain's pages are installed."""
     _table, endpoint, param = target

@@ -37,6 +37,7 @@ from app.risks.scheduled import expire_acceptances
 from app.runbooks.scheduled import runbook_daily_work, sync_runbook_folder
 from app.system.services import record_heartbeat
 from app.vendors.scheduled import remind_vendor_owners
+from app.watchlist.demo_pings import simulate_demo_pings
 from app.watchlist.scheduled import DETECTION_SECONDS, detect_job_problems, prune_job_runs
 
 log = logging.getLogger("quarterdeck.scheduler")
@@ -70,7 +71,7 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("runbooks_sync", sync_runbook_folder, 60),  # RUNBOOKS_DIR -> the index; at start, then each minute
         PeriodicJob("runbooks_reviews", runbook_daily_work, 3600),  # review reminders once each; report counts
         PeriodicJob("incident_reminders", run_incident_jobs, 60),  # overdue updates (once per interval), reviews
-    ]
+    ] + ([PeriodicJob("demo_pings", simulate_demo_pings, 60)] if app.config["DEMO_SIMULATED_PINGS"] else [])
 
 
 def run_job(app: Flask, job: PeriodicJob) -> None:

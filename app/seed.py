@@ -105,8 +105,9 @@ def demo_command(host: str, port: int) -> None:
     click.echo(f"\nQuarterdeck is starting on http://{host}:{port}  (alerts go to the console)")
     print_logins(logins)
     # The scheduler is always its own process, even on a laptop: the web server never runs jobs.
+    # The demo's jobs keep pinging (one keeps failing), or within an hour it would page about every job.
     scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
-                                 env=os.environ.copy(), preexec_fn=_die_with_parent)
+                                 env={**os.environ, "DEMO_SIMULATED_PINGS": "1"}, preexec_fn=_die_with_parent)
     # SIGTERM (systemd, docker, `kill`) ends the web server the way Ctrl+C does, so the scheduler is stopped too.
     signal.signal(signal.SIGTERM, _stop_serving)
     try:

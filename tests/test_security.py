@@ -39,8 +39,10 @@ def csp_directives(response) -> dict[str, str]:
 
 
 def page_rules_without_arguments(app) -> list[str]:
+    """Every GET page without URL arguments; /favicon.ico is the same public file for everyone, so it may be cached."""
     return sorted(rule.rule for rule in app.url_map.iter_rules()
-                  if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith("/api/"))
+                  if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith("/api/")
+                  and rule.rule != "/favicon.ico")
 
 
 # --- CSRF ----------------------------------------------------------------------------------------------------

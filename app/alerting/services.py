@@ -228,6 +228,15 @@ def act_and_commit(alert_id: int, action: Callable[[Alert], T], attempts: int = 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def open_alerts_paging(user_id: int, limit: int = 10) -> list[Alert]:
+    """Open alerts that have paged this person (any message about them was addressed to them), newest first."""
+    paged = select(OutboundMessage.alert_id).where(OutboundMessage.user_id == user_id,
+                                                   OutboundMessage.alert_id.is_not(None))
+    return list(db.session.scalars(select(Alert).where(Alert.id.in_(paged),
+                                                       Alert.status != AlertStatus.RESOLVED.value)
+                                   .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)))
+
+
 def alert_counts_by_state() -> dict[str, int]:
     """Alerts per state (every state listed), and how many triggered ones are unanswered, for metrics."""
     counts = dict(db.session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())

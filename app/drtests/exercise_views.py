@@ -107,10 +107,16 @@ def _back(exercise_id: int, position: int | None = None):
                             _anchor=f"step-{position}" if position else None), 303)
 
 
-def _refused(form) -> None:
+def _refusal(message: str, position: int | None = None) -> None:
+    """A refused step action is said inside that step's card, where the redirect lands: a message at the top
+    of a long page is off screen and the person would believe the step moved."""
+    flash(message, f"refused:{position}" if position else "error")
+
+
+def _refused(form, position: int | None = None) -> None:
     for name, messages in form.errors.items():
         label = form[name].label.text if name in form else name
-        flash(f"{label}: {' '.join(map(str, messages))}", "error")
+        _refusal(f"{label}: {' '.join(map(str, messages))}", position)
 
 
 def _transition(exercise_id: int, step_id: int, form_class, action, done: str):
@@ -118,12 +124,12 @@ def _transition(exercise_id: int, step_id: int, form_class, action, done: str):
     step = execution.get_step(item, step_id)
     form = form_class()
     if not form.validate_on_submit():
-        _refused(form)
+        _refused(form, step.position)
         return _back(item.id, step.position)
     try:
         action(step, user=current_user, **form_values(form))
     except DomainError as error:
-        flash(error.message, "error")
+        _refusal(error.message, step.position)
     else:
         flash(done.format(n=step.position), "success")
     return _back(item.id, step.position)
@@ -161,7 +167,7 @@ def add_evidence(exercise_id: int, step_id: int):
     step = execution.get_step(item, step_id)
     form = EvidenceForm()
     if not form.validate_on_submit():
-        _refused(form)
+        _refused(form, step.position)
         return _back(item.id, step.position)
     upload = form.file.data
     try:
@@ -171,10 +177,10 @@ def add_evidence(exercise_id: int, step_id: int):
         elif form.url.data:
             evidence.add_link(step, user=current_user, url=form.url.data, label=form.label.data or "")
         else:
-            flash("Choose a file or type a link.", "error")
+            _refusal("Choose a file or type a link.", step.position)
             return _back(item.id, step.position)
     except DomainError as error:
-        flash(error.message, "error")
+        _refusal(error.message, step.position)
     else:
         flash(f"Evidence added to step {step.position}.", "success")
     return _back(item.id, step.position)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,7 +23,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.incidents import links, paging, review_due, subscriptions
 from app.incidents.links import link_runbook, record_runbook_use
-from app.incidents.models import INSTANTS, ROLES, Incident, IncidentAlert, Status
+from app.incidents.models import INSTANTS, OPEN_STATUS_VALUES, ROLES, Incident, IncidentAlert, Status
 from app.incidents.severities import severity_for
 from app.incidents.timeline import record_event, storable_id
 from app.timeutil import as_utc, utcnow
@@ -41,6 +41,15 @@ def get_incident(incident_id: int) -> Incident:
     if incident is None:
         raise NotFound("No such incident.")
     return incident
+
+
+def open_incidents_for(person: User, limit: int = 10) -> list[Incident]:
+    """Open incidents in which the person holds a role (commander, communications, scribe, operations)."""
+    return list(db.session.scalars(select(Incident).where(
+        Incident.status.in_(OPEN_STATUS_VALUES),
+        or_(Incident.commander_id == person.id, Incident.communications_id == person.id,
+            Incident.scribe_id == person.id, Incident.operations_id == person.id))
+        .order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)))
 
 
 def locked(incident_id: int) -> Incident:

@@ -53,14 +53,23 @@ def _render_person(person: User, *, method_form: ContactMethodForm | None = None
         # One verify form per method: each field and its label need their own id.
         form.code.id = form.code.label.field_id = f"code-{method_id}"
     quarter = services.quarter_of(person)
+    editable = services.can_edit_contacts(current_user, person)
+    rules = services.list_rules(person)
     return render_template(
-        "oncall/person.html", person=person, methods=methods, rules=services.list_rules(person),
+        "oncall/person.html", person=person, methods=methods, rules=rules,
         verify_forms=verify_forms, method_form=method_form or ContactMethodForm(formdata=None), rule_form=rule_form,
         code_messages={method_id: services.last_code_message(method) for method in methods
                        if (method_id := method.id) in verify_forms and method.code_sent_at},
-        editable=services.can_edit_contacts(current_user, person), is_self=person.id == current_user.id,
+        editable=editable, is_self=person.id == current_user.id,
+        unpaged=_unpaged_methods(methods, rules) if editable else [],
         quarter=quarter, confirmation=services.confirmation_for(person, quarter),
         phoneable=services.has_verified_phone(person.id)), status
+
+
+def _unpaged_methods(methods: list[ContactMethod], rules) -> list[ContactMethod]:
+    """Verified methods no rule uses: the person believes they are reachable there and is not, so the page asks."""
+    used = {rule.contact_method_id for rule in rules}
+    return [method for method in methods if method.is_usable and method.id not in used]
 
 
 @bp.route("/oncall/people/<int:user_id>")
@@ -133,7 +142,8 @@ def verify(contact_method_id: int):
             if default_rule:
                 flash("There were no notification rules yet, so a notification rule now uses it at once "
                       "(0 minutes) when a page starts. Change it under Notification rules.", "info")
-            return redirect(_person_url(method.user_id))
+                return redirect(_person_url(method.user_id))
+            return redirect(url_for("oncall.person", user_id=method.user_id, _anchor=f"add-to-paging-{method.id}"))
     return _render_person(method.user, failed_verify=(method.id, form), status=422)
 
 

@@ -144,14 +144,6 @@ class Trend:
     since_week: int | None  # score change since the snapshot a week ago (or the oldest within the week)
     since_start: int | None  # change since the quarter's first snapshot
 
-    def polyline(self, width: int = 300, height: int = 80) -> str:
-        """SVG points for the score line (0..100 bottom to top), drawn server-side."""
-        if len(self.points) < 2:
-            return ""
-        step = width / (len(self.points) - 1)
-        return " ".join(f"{i * step:.1f},{height - point.score * height / 100:.1f}"
-                        for i, point in enumerate(self.points))
-
 
 def quarter_trend(quarter: FiscalQuarter, current: Readiness | None = None) -> Trend:
     """The quarter's snapshots in day order, and the change since last week and since the quarter began, as seen

@@ -19,9 +19,10 @@ from app.readiness import checklist, lessons, services
 from app.readiness.models import TRACK_LABELS
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
 from app.readiness.chase import what_to_chase
+from app.readiness.chart import trend_chart
 from app.readiness.page import open_alerts, top_risk_rows
 from app.readiness.providers import sections_for
-from app.readiness.score import weights
+from app.readiness.score import AMBER_AT, GREEN_AT, weights
 from app.readiness.snapshots import frozen_top_risks, quarter_trend, readiness_of
 from app.readiness.tracks.checklist import quarter_code
 from app.risks.escalations import open_escalations
@@ -41,17 +42,30 @@ def index():
     ctx = readiness.context
     frozen = readiness.frozen is not None
     alerts = open_alerts()
+    trend = quarter_trend(readiness.quarter, readiness)
     return render_template(
         "readiness/index.html", r=readiness, ctx=ctx, code=quarter_code(readiness.quarter),
         days_left=max((ctx.close_day - ctx.today).days, 0), closes=quarter_overview(readiness.quarter, ctx.now),
-        trend=quarter_trend(readiness.quarter, readiness),
+        trend=trend, chart=trend_chart([(point.day, point.score) for point in trend.points]),
+        quarters=_quarter_choices(readiness.quarter), green_at=GREEN_AT, amber_at=AMBER_AT,
         risks=frozen_top_risks(readiness) if frozen else top_risk_rows(), alerts=alerts,
         badges=alert_badges(alert.id for alert in alerts.latest), sections=sections_for(readiness),
         chase=what_to_chase(ctx) if can(EDITORS) and not frozen else None, weights=weights(),
         closed=ctx.today > ctx.close_day or frozen, labels=TRACK_LABELS,
-        previous=quarter_code(readiness.quarter.previous()), following=quarter_code(readiness.quarter.next()),
         escalated=open_escalations(),
         executive=current_user.role == Role.EXECUTIVE)
+
+
+def _quarter_choices(shown) -> list[tuple[str, str]]:
+    """The quarter picker: four quarters back and one ahead of the current one, and the one shown."""
+    current = services.current_quarter()
+    quarters = [current]
+    for _ in range(4):
+        quarters.insert(0, quarters[0].previous())
+    quarters.append(current.next())
+    if shown not in quarters:
+        quarters.append(shown)
+    return [(quarter_code(quarter), quarter.label) for quarter in quarters]
 
 
 def _people_choices(blank: str) -> list[SelectChoice]:

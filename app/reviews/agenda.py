@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.calendar.services import quarter_for
+from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.reviews.models import ReviewItem, ReviewStatus, RiskReview
 from app.risks import cadence, history, services as risks
@@ -22,7 +23,7 @@ from app.risks.scoring import current_settings
 from app.timeutil import utcnow, wall_clock_to_utc
 
 if TYPE_CHECKING:
-    from app.risks.models import RiskSettings
+    from app.risks.models import Risk, RiskSettings
 
 REASONS = {
     "new": "New since the last review",
@@ -32,8 +33,11 @@ REASONS = {
     "review_due": "Due for review",
     "acceptance_expiring": "Acceptance expires before the quarter closes",
     "stale": "No update recently",
+    "added": "Added during the week",
 }
 REASON_ORDER = tuple(REASONS)
+# What the builder finds by itself; "added" is a person's choice after the agenda was built.
+FOUND_REASONS = tuple(reason for reason in REASON_ORDER if reason != "added")
 FIRST_WINDOW = timedelta(days=7)  # what the very first review looks back over
 
 
@@ -71,7 +75,7 @@ def agenda_reasons(*, since: datetime, until: datetime, today: date, settings: R
     }
     live_ids = risks.live_among(set().union(*found.values()))
     reasons: dict[int, list[str]] = {}
-    for reason in REASON_ORDER:
+    for reason in FOUND_REASONS:
         for risk_id in sorted(found[reason] & live_ids):
             reasons.setdefault(risk_id, []).append(reason)
     return reasons
@@ -128,6 +132,33 @@ def build_review(*, built_by: str = "scheduler") -> tuple[RiskReview, bool]:
             raise
         return winner, False
     return review, True
+
+
+def addable_risks(review: RiskReview) -> list[Risk]:
+    """Live risks not yet on the review's agenda, by title: what can still join this week's meeting."""
+    return risks.live_risks_except(select(ReviewItem.risk_id).where(ReviewItem.review_id == review.id))
+
+
+def add_to_agenda(review: RiskReview, risk_id: object) -> ReviewItem:
+    """Put a risk raised after the agenda was built (on Tuesday, say) on this week's agenda, at its end. Commits."""
+    if review.status == ReviewStatus.FINISHED:
+        raise Conflict("This review is finished: its agenda is final.", "risk_id")
+    risk = risks.live_risk(risk_id)
+    if risk is None:
+        raise Invalid("Choose a live risk.", "risk_id")
+    if any(item.risk_id == risk.id for item in review.items):
+        raise Conflict(f"R-{risk.id} is already on this agenda.", "risk_id")
+    today = cadence.team_today(current_settings())
+    _monday, sunday = week_bounds(review.week_start)
+    item = ReviewItem(position=max((item.position for item in review.items), default=0) + 1, risk_id=risk.id,
+                      reasons=["added"], snapshot=snapshot(risk, ["added"], today, sunday))
+    review.items.append(item)
+    try:
+        db.session.commit()
+    except IntegrityError:  # someone added it (or took the position) at the same moment
+        db.session.rollback()
+        raise Conflict("The agenda changed while you added to it; look again and retry.", "risk_id") from None
+    return item
 
 
 def build_due_review() -> dict[str, Any]:

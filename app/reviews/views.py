@@ -5,11 +5,12 @@ Meeting mode (walking the agenda, decisions, finishing) is in meeting_views.py, 
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
+from app.errors import DomainError
 from app.reviews import agenda, queries, services
 from app.reviews.forms import ConfirmForm
 from app.reviews.meeting import get_review
@@ -62,7 +63,25 @@ def review(review_id: int):
     return render_template("reviews/review.html", review=review, items=items, grouped=_grouped(items),
                            reasons=agenda.REASONS, messages=messages,
                            failed=[row for row, _message in messages if row.outcome == "failed"],
-                           decided=sum(1 for item in items if item.decided), confirm_form=ConfirmForm(formdata=None))
+                           decided=sum(1 for item in items if item.decided), confirm_form=ConfirmForm(formdata=None),
+                           addable=agenda.addable_risks(review) if review.status.value != "finished" else [])
+
+
+@bp.route("/reviews/<int:review_id>/items", methods=["POST"])
+@allow(EDITORS)
+def add_item(review_id: int):
+    """A risk raised after the agenda was built joins this week's meeting."""
+    review = get_review(review_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("reviews.review", review_id=review.id))
+    try:
+        item = agenda.add_to_agenda(review, request.form.get("risk_id", type=int))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("reviews.review", review_id=review.id))
+    flash(f"{item.snapshot['reference']} added to the agenda as item {item.position}.", "success")
+    return redirect(url_for("reviews.review", review_id=review.id, _anchor="agenda-heading"))
 
 
 @bp.route("/reviews/<int:review_id>/minutes")

@@ -65,6 +65,23 @@ class RiskForm(PeopleForm):
     impact = score_field("Residual impact", IMPACT_WORDS, "1..5 with the mitigations in place")
 
 
+def unscored_field(label: str, words: dict[int, str], description: str) -> SelectField:
+    """A score that starts unchosen: a new risk left at 1×1 would look low when nobody scored it."""
+    return SelectField(label, coerce=optional_int,
+                       choices=[SelectChoice("", "Choose…")] + [SelectChoice(n, f"{n} · {word}")
+                                                                for n, word in words.items()],
+                       validators=[InputRequired("Score it: choose 1 to 5.")], description=description)
+
+
+class NewRiskForm(RiskForm):
+    """Creating a risk: scoring it is part of creating it."""
+
+    inherent_likelihood = unscored_field("Inherent likelihood", LIKELIHOOD_WORDS, "1..5 before any mitigation")
+    inherent_impact = unscored_field("Inherent impact", IMPACT_WORDS, "1..5 before any mitigation")
+    likelihood = unscored_field("Residual likelihood", LIKELIHOOD_WORDS, "1..5 with the mitigations in place")
+    impact = unscored_field("Residual impact", IMPACT_WORDS, "1..5 with the mitigations in place")
+
+
 class TransitionForm(FlaskForm):
     transition = SelectField("Change", choices=[SelectChoice(t.name, t.label) for t in TRANSITIONS.values()],
                              validators=[DataRequired()],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
@@ -34,6 +35,7 @@ def render_risk(risk, *, status: int = 200, **forms):
         overdue_review=cadence.is_review_overdue(risk, today),
         action_flags={a.id: (actions.is_overdue(a, today), actions.is_after_close(a)) for a in risk.actions},
         links=[(link, services.link_url(link)) for link in risk.links], comments=services.comments(risk),
+        link_choices=services.link_choices(),
         periods=list(reversed(periods)), chart=charts.score_chart(periods), trail=history.audit_trail(risk),
         trail_total=history.trail_length(risk), decisions=decisions_for_risk(risk.id),
         escalations=escalations.escalations_of(risk),
@@ -147,7 +149,7 @@ def add_comment(risk_id: int):
 @allow(EDITORS)
 def add_link(risk_id: int):
     risk = services.get_risk(risk_id)
-    form = LinkForm()
+    form = LinkForm(formdata=_picked(request.form))
     if form.validate_on_submit():
         try:
             link = services.add_link(risk, **form_values(form))
@@ -157,6 +159,17 @@ def add_link(risk_id: int):
             flash(f"Linked to {link.kind} {link.label}.", "success")
             return _back(risk, "links")
     return render_risk(risk, status=422, link_form=form)
+
+
+def _picked(posted: MultiDict) -> MultiDict:
+    """The page's picker sends "job:12" as `target`; the form (shared with the API) takes a kind and an id."""
+    target = posted.get("target", "")
+    if ":" not in target:
+        return posted
+    kind, _, target_id = target.partition(":")
+    values = MultiDict(posted)
+    values["kind"], values["target_id"] = kind, target_id
+    return values
 
 
 @bp.route("/risks/<int:risk_id>/links/<int:link_id>/delete", methods=["POST"])

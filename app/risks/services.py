@@ -17,7 +17,7 @@ from app.auth.models import User
 from app.calendar.services import fiscal_start_month, person_calendar, quarter_for
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
-from app.record_links import named_table, record_name, record_url
+from app.record_links import named_records, named_table, record_name, record_url
 from app.risks import cadence, history
 from app.risks.models import (LIVE_STATUSES, PENDING_ACTION_STATUSES, WORKED_STATUSES, Risk, RiskAction, RiskCategory,
                               RiskComment, RiskLevel, RiskLink, RiskSettings, RiskSource, RiskStatus)
@@ -236,6 +236,12 @@ def comments(risk: Risk, limit: int = 200) -> list[RiskComment]:
                                    .order_by(RiskComment.created_at.desc(), RiskComment.id.desc()).limit(limit)))
 
 
+def link_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """For the link picker: (kind, [("kind:id", name), ...]) per installed kind, names in order."""
+    return [(kind, [(f"{kind}:{record_id}", name) for record_id, name in named_records(target)])
+            for kind, target in LINK_KINDS.items() if named_table(target) is not None]
+
+
 def link_target_label(kind: str, target_id: int) -> str:
     """The name of the linked record; Invalid when that kind is not installed or the record does not exist."""
     if kind not in LINK_KINDS:
@@ -322,6 +328,18 @@ def acceptances_expiring(by: date) -> set[int]:
 
 def worked_risks_untouched_since(moment: datetime) -> set[int]:
     return _ids(select(Risk.id).where(Risk.status.in_(WORKED_STATUSES), Risk.updated_at < moment))
+
+
+def live_risks_except(excluded_ids) -> list[Risk]:
+    """Live risks whose id is not among `excluded_ids` (a set or a subquery of ids), by title."""
+    return list(db.session.scalars(select(Risk).where(Risk.status.in_(LIVE_STATUSES), Risk.id.not_in(excluded_ids))
+                                   .order_by(Risk.title, Risk.id)))
+
+
+def live_risk(risk_id: object) -> Risk | None:
+    """The risk with this id when it is live (not closed); None otherwise, whatever was passed."""
+    risk = db.session.get(Risk, risk_id) if isinstance(risk_id, int) else None
+    return risk if risk is not None and risk.status in LIVE_STATUSES else None
 
 
 def live_among(risk_ids: set[int]) -> set[int]:

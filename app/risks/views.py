@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import form_values
 from app.risks import actions, cadence, charts, history, register, services
-from app.risks.forms import RiskForm
+from app.risks.forms import NewRiskForm, RiskForm
 from app.risks.models import LEVEL_ORDER, RiskCategory, RiskStatus
 from app.risks.scoring import current_settings, grid_rows_for_display
 from app.timeutil import to_zone
@@ -53,7 +53,7 @@ def register_page():
 @allow(EDITORS)
 def new_risk():
     settings = current_settings()
-    form = RiskForm() if request.method == "POST" else RiskForm(
+    form = NewRiskForm() if request.method == "POST" else NewRiskForm(
         owner_id=current_user.id, quarter=services.quarter_choices(settings)[1])
     form.quarter.choices = _quarter_options(settings, form.quarter.data)
     if form.validate_on_submit():

@@ -128,7 +128,7 @@ def list_watch_jobs():
     if state and state not in STATES:
         raise ApiError(422, "Unknown state.", {"state": f"Use one of: {', '.join(STATES)}."})
     jobs, total = services.list_jobs(app_id=request.args.get("app_id", type=int),
-                                     owner_id=request.args.get("owner_id", type=int), state=state or None,
+                                     owner_id=request.args.get("owner_id", type=int), states=(state,) if state else (),
                                      page=page, per_page=per_page)
     return jsonify({"jobs": [job_json(job) for job in jobs], "total": total, "page": page, "per_page": per_page})
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.auth.models import User
 from app.links import clean_link
@@ -55,18 +56,23 @@ def get_job(job_id: int) -> Job:
     return found
 
 
-def list_jobs(*, app_id: int | None = None, owner_id: int | None = None, state: str | None = None,
+# Failing jobs first: down, then late; the rest by app and name.
+_TROUBLE_FIRST = case((Job.state == JobState.DOWN.value, 0), (Job.state == JobState.LATE.value, 1), else_=2)
+
+
+def list_jobs(*, app_id: int | None = None, owner_id: int | None = None, states: Sequence[str] = (),
               page: int = 1, per_page: int = 50) -> tuple[list[Job], int]:
-    """Jobs matching the filters, ordered by app and name: one page of them and how many match."""
+    """Jobs matching the filters (any of `states`), failing ones first, then by app and name: one page of them and
+    how many match."""
     query = select(Job).join(WatchedApp)
     if app_id is not None:
         query = query.where(Job.app_id == app_id)
     if owner_id is not None:
         query = query.where(Job.owner_id == owner_id)
-    if state:
-        query = query.where(Job.state == state)
+    if states:
+        query = query.where(Job.state.in_(list(states)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    jobs = db.session.scalars(query.order_by(WatchedApp.name, Job.name).limit(per_page)
+    jobs = db.session.scalars(query.order_by(_TROUBLE_FIRST, WatchedApp.name, Job.name).limit(per_page)
                               .offset((page - 1) * per_page)).all()
     return list(jobs), total
 

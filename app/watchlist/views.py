@@ -33,8 +33,9 @@ def _int_arg(name: str) -> int | None:
 @allow(EVERYONE)
 def index():
     page, per_page = page_args()
+    # Several states at once ("down" and "late": what needs someone now); unknown ones are ignored.
     filters = {"app_id": _int_arg("app_id"), "owner_id": _int_arg("owner_id"),
-               "state": request.args.get("state") if request.args.get("state") in STATES else None}
+               "states": [state for state in STATES if state in request.args.getlist("state")]}
     jobs, total = services.list_jobs(**filters, page=page, per_page=per_page)
     now = utcnow()
     last_runs = history.last_runs(jobs)
@@ -43,7 +44,7 @@ def index():
                            next_expected={job.id: services.next_expected(job, now) for job in jobs},
                            last_run={job_id: (run.outcome, history.describe_run(run, now))
                                      for job_id, run in last_runs.items()},
-                           args={k: v for k, v in filters.items() if v is not None})
+                           args={k: v for k, v in filters.items() if v})
 
 
 @bp.route("/watchlist/top")

@@ -16,7 +16,7 @@ NON_ADMINS = ["crisis_team", "responder", "executive"]
 
 def history_pairs(html: str, field: str) -> list[tuple[str, str]]:
     """(before, after) of `field` in each change shown on a history page, top to bottom."""
-    return re.findall(rf'<th scope="row">{field}</th><td>([^<]*)</td><td>([^<]*)</td>', html)
+    return re.findall(rf'<th scope="row" title="{field}">[^<]*</th><td>([^<]*)</td><td>([^<]*)</td>', html)
 
 
 def log_rows(html: str) -> list[tuple[str, str, str]]:
@@ -190,3 +190,12 @@ def test_a_region_form_change_shows_up_in_its_history_with_the_admins_email(logi
     html = admin.get(f"/history/regions/{region.id}").get_data(as_text=True)
     assert f"<strong>update</strong> by {admin.user.email}" in html
     assert history_pairs(html, "business_start")[0] == ("09:00:00", "08:30:00")
+
+
+def test_change_histories_name_fields_as_people_know_them(app):
+    from app.field_labels import field_label
+
+    assert field_label("likelihood") == "Residual likelihood"
+    assert field_label("inherent_impact") == "Inherent impact"
+    assert field_label("owner_id") == "Owner"
+    assert field_label("grace_minutes") == "Grace minutes"

@@ -13,6 +13,7 @@ from app.alerting.engine import run_engine_tick
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
 from tests import support
+from tests.browser.helpers import open_place, sign_out
 
 CRISIS, RESPONDER = "crisis@acme.example", "oncall@acme.example"
 RESPONDER_SMS = "+14155550102"  # the demo responder's number (app/oncall/demo.py)
@@ -49,7 +50,7 @@ def test_the_crisis_team_pages_a_responder_who_acknowledges_on_the_alert_page(pa
         run_engine_tick()
         db.session.remove()
     sign_in(page, live_server, CRISIS)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts", exact=True).click()
+    open_place(page, "Alerts")
     page.get_by_role("link", name="Page someone now").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Page someone now")
     page.get_by_label("Page", exact=True).select_option(label=f"Rowan Responder ({RESPONDER})")
@@ -67,10 +68,9 @@ def test_the_crisis_team_pages_a_responder_who_acknowledges_on_the_alert_page(pa
         db.session.remove()
     assert sent >= 1
 
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/login$"))
+    sign_out(page)
     sign_in(page, live_server, RESPONDER)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts", exact=True).click()
+    open_place(page, "Alerts")
     page.get_by_role("link", name=summary).click()
     assert page.url == alert_url
     messages = page.get_by_test_id("alert-messages")

@@ -11,6 +11,7 @@ from app.drtests.demo import DEMO_STEPS
 from app.seed import DEMO_PASSWORD
 from app.timeutil import utcnow
 from config import INSTANCE_DIR
+from tests.browser.helpers import open_place
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EVIDENCE_DIR = INSTANCE_DIR / "drtest-evidence"  # the live server runs with the default configuration
@@ -35,7 +36,7 @@ def test_run_the_erp_failover_exercise_from_first_step_to_sign_off(page, live_se
 def _journey(page, live_server):
     sign_in(page, "crisis@acme.example")
     page.wait_for_url(f"{live_server}/")
-    page.get_by_role("link", name="DR tests").click()
+    open_place(page, "DR tests")
     page.get_by_test_id("exercises").get_by_role("link", name=re.compile(r"^ERP failover.failback")).click()
     page.wait_for_url(re.compile(r"/drtests/exercises/\d+$"))
     expect(page.get_by_text("Waits for step 1.").first).to_be_visible()

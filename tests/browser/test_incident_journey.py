@@ -2,7 +2,6 @@
 executive finds it at the top of the readiness page."""
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
@@ -12,7 +11,13 @@ from app import create_app
 from app.alerting.services import raise_alert
 from app.extensions import db
 from tests import support
-from tests.browser.test_journeys import DEMO_LOGINS, PHONE, main_nav, sign_in
+from tests.browser.helpers import (
+    DEMO_LOGINS,
+    PHONE,
+    open_place,
+    sign_in,
+    sign_out,
+)
 
 
 @pytest.fixture
@@ -34,7 +39,7 @@ def test_the_on_call_declares_from_an_alert_posts_an_update_and_the_executive_se
     page.set_viewport_size(PHONE)
     sign_in(page, DEMO_LOGINS["responder"])
     page.wait_for_url(f"{live_server}/")
-    main_nav(page).get_by_role("link", name="Alerts", exact=True).click()
+    open_place(page, "Alerts")
     page.get_by_role("link", name=alert_summary).click()
     page.get_by_role("link", name="Declare incident").click()
 
@@ -53,11 +58,10 @@ def test_the_on_call_declares_from_an_alert_posts_an_update_and_the_executive_se
     expect(page.get_by_test_id("updates")).to_contain_text(update)
     expect(page.get_by_test_id("incident-state")).to_contain_text("identified")
 
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/login$"))
+    sign_out(page)
     sign_in(page, DEMO_LOGINS["executive"])
     page.wait_for_url(f"{live_server}/")
-    main_nav(page).get_by_role("link", name="Readiness").click()
+    open_place(page, "Readiness")
     section = page.get_by_test_id("open-incidents")
     expect(section).to_contain_text(alert_summary)
     expect(section).to_contain_text(update)

@@ -6,14 +6,7 @@ import re
 import pytest
 
 from app.seed import DEMO_PASSWORD
-
-DEMO_LOGINS = {
-    "admin": "admin@acme.example",
-    "crisis_team": "crisis@acme.example",
-    "responder": "oncall@acme.example",
-    "executive": "exec@acme.example",
-}
-PHONE = {"width": 390, "height": 844}
+from tests.browser.helpers import DEMO_LOGINS, PHONE, main_nav, sign_in, sign_out
 
 # Records every CSP violation the page reports, whether or not Chromium also logs it to the console.
 CSP_WATCH = """
@@ -21,17 +14,6 @@ window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', e =>
   window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));
 """
-
-
-def sign_in(page, email: str, password: str = DEMO_PASSWORD):
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def main_nav(page):
-    return page.get_by_role("navigation", name="Main")
 
 
 @pytest.mark.parametrize("role", list(DEMO_LOGINS))
@@ -43,8 +25,7 @@ def test_each_role_signs_in_sees_the_quarter_and_signs_out(page, live_server, ro
     users_links = main_nav(page).get_by_role("link", name="Users", exact=True)
     assert users_links.count() == (1 if role == "admin" else 0)
 
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/login$"))
+    sign_out(page)
     assert page.get_by_role("heading", name="Sign in").is_visible()
     assert main_nav(page).count() == 0
     page.goto("/")

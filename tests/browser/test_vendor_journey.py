@@ -32,6 +32,7 @@ def test_on_a_phone_search_erp_open_the_ladder_and_confirm_a_stale_contact(page,
     page.wait_for_url(f"{live_server}/")
     before = confirmed_count(page)
 
+    page.get_by_role("navigation", name="Main").locator("summary", has_text="More").click()  # search sits in More
     page.get_by_role("searchbox", name="Who do I call?").fill("ERP")
     page.get_by_role("searchbox", name="Who do I call?").press("Enter")
     page.wait_for_url(re.compile(r"/search\?q=ERP$"))

@@ -139,7 +139,12 @@ def test_the_trend_shows_the_change_since_the_quarter_began_and_since_last_week(
     trend = section(page, "trend-heading")
     assert "2 daily snapshots since 03 Nov" in trend  # last quarter's snapshot is not part of this trend
     assert "▼ -33 since the quarter began" in trend and "▼ -18 since last week" in trend
-    assert '<polyline points="0.0,12.0 300.0,24.0" class="line"/>' in trend  # 85 and 70 on a 0-100 scale, 80 high
+    # 85 and 70 on the score axis (0 at y 194, 100 at y 8), from the first day's x (34) to the last's (590) ...
+    assert '<polyline points="34.0,35.9 590.0,63.8" class="line"/>' in trend
+    # ... with its dates, the score axis at the colour thresholds, and the three bands behind the line
+    assert ">03 Nov</text>" in trend and ">10 Nov</text>" in trend
+    assert all(f'class="score-tick" x="30" y="{y}">{score}<' in trend for score, y in ((85, 39.9), (60, 86.4)))
+    assert all(f'class="band band-{colour}"' in trend for colour in ("green", "amber", "red"))
     summary = section(page, "summary-heading")
     assert re.search(r'<span class="big">▼ -18</span><span class="label">since last week</span>', summary)
 

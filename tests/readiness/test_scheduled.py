@@ -50,7 +50,7 @@ def test_the_trend_compares_with_last_week_and_the_quarters_first_snapshot(app, 
     db.session.commit()
     trend = quarter_trend(Q4)
     assert (trend.since_week, trend.since_start) == (10, 20)
-    assert len(trend.polyline().split()) == 3
+    assert len(trend.points) == 3
 
 
 @pytest.fixture

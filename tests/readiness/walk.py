@@ -6,7 +6,7 @@ from app.readiness import checklist, lessons
 from app.timeutil import utcnow
 
 
-def walk_readiness_values(owner) -> dict[str, int]:
+def walk_readiness_values(owner) -> dict[str, int | str]:
     """A template line owned by `owner` and this quarter's checklist item copied from it."""
     line = checklist.save_template_item(title="Walk item", track="checklist", owner_id=owner.id, bd_offset=-5)
     quarter = quarter_for(utcnow().date())
@@ -14,4 +14,4 @@ def walk_readiness_values(owner) -> dict[str, int]:
     item = checklist.quarter_items(quarter)[0]
     lesson = lessons.add_lesson(title="Walk lesson", recommendation="Walk it", owner_id=owner.id,
                                 learned_in=quarter.previous(), target=quarter.next())
-    return {"template_line_id": line.id, "checklist_item_id": item.id, "lesson_id": lesson.id}
+    return {"template_line_id": line.id, "checklist_item_id": item.id, "lesson_id": lesson.id, "track": "risks"}

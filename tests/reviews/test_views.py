@@ -154,3 +154,27 @@ def test_only_the_crisis_team_and_admins_run_the_meeting(review, login_as):
     assert form_post(responder, f"/reviews/{review.id}/items/{item.id}/decision", {"decision": "keep"},
                      page_url=f"/reviews/{review.id}/meeting").status_code == 403
     assert responder.get(f"/reviews/{review.id}/finish").status_code == 403
+
+
+def test_a_risk_raised_after_the_agenda_was_built_joins_this_weeks_meeting(review, make_risk, login_as, at):
+    with at(TUESDAY + timedelta(hours=2)):
+        late = make_risk(title="Bank cut-off moved", likelihood=4, impact=5)
+    client = login_as("crisis_team")
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    offered = page[page.index('data-testid="add-to-agenda"'):]
+    assert f'<option value="{late.id}">R-{late.id} Bank cut-off moved</option>' in offered
+    assert "Order import backlog" not in offered[:offered.index("</form>")]  # already on the agenda
+
+    added = form_post(client, f"/reviews/{review.id}/items", {"risk_id": late.id}, page_url=f"/reviews/{review.id}")
+    assert added.status_code == 302
+    db.session.expire_all()
+    item = next(item for item in db.session.get(RiskReview, review.id).items if item.risk_id == late.id)
+    assert (item.position, item.reasons) == (3, ["added"])
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "Added during the week" in page and f"R-{late.id} added to the agenda as item 3." in page
+    assert "Item 3 of 3" in client.get(f"/reviews/{review.id}/meeting?item=3").get_data(as_text=True)
+
+    again = form_post(client, f"/reviews/{review.id}/items", {"risk_id": late.id}, page_url=f"/reviews/{review.id}")
+    assert f"R-{late.id} is already on this agenda." in client.get(again.headers["Location"]).get_data(as_text=True)
+    nonsense = form_post(client, f"/reviews/{review.id}/items", {"risk_id": "x"}, page_url=f"/reviews/{review.id}")
+    assert "Choose a live risk." in client.get(nonsense.headers["Location"]).get_data(as_text=True)

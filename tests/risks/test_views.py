@@ -2,6 +2,8 @@
 change."""
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 
 import pytest
@@ -57,8 +59,9 @@ def test_editing_a_score_shows_in_the_history_and_the_score_table(app, login_as,
     page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
     history = page[page.index('data-testid="history"'):]
     assert f"<strong>update</strong> R-{risk.id} Order import backlog" in history
-    assert "<th scope=\"row\">likelihood</th><td>4</td><td>2</td>" in history
-    assert "<th scope=\"row\">level</th><td>high</td><td>medium</td>" in history
+    # named as on the form, not by their columns
+    assert "<th scope=\"row\" title=\"likelihood\">Residual likelihood</th><td>4</td><td>2</td>" in history
+    assert "<th scope=\"row\" title=\"level\">Level</th><td>high</td><td>medium</td>" in history
     scores = page[page.index('data-testid="score-history"'):]
     assert scores.index("2×4") < scores.index("4×4")  # newest first
     assert 'data-testid="score-chart"' in page
@@ -109,7 +112,7 @@ def test_actions_are_added_flagged_and_finished_from_the_risk_page(app, login_as
     assert action.status.value == "done"
     history = client.get(f"/risks/{risk.id}").get_data(as_text=True).split('data-testid="history"')[1]
     assert f"<strong>update</strong> R-{risk.id} action: Second data centre link" in history
-    assert "<th scope=\"row\">status</th><td>todo</td><td>done</td>" in history
+    assert "<th scope=\"row\" title=\"status\">Status</th><td>todo</td><td>done</td>" in history
     refused = form_post(client, f"/risks/{risk.id}/actions/{action.id}/status", {"status": "dropped"},
                         page_url=f"/risks/{risk.id}")
     assert refused.status_code == 422 and "Say why the action is dropped." in refused.get_data(as_text=True)
@@ -161,6 +164,22 @@ def test_a_risk_links_to_a_vendor_by_id_and_the_link_opens_it(app, login_as, mak
     assert f"<strong>delete</strong> R-{risk.id} link vendor: Orbis ERP" in page  # the trail keeps the removed link
 
 
+def test_the_link_picker_offers_apps_jobs_and_vendors_by_name(app, login_as, make_risk):
+    vendor = vendors.create_vendor(name="Orbis ERP", tier="critical")
+    risk = make_risk()
+    client = login_as("crisis_team")
+    page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
+    picker = page[page.index('id="link-target"'):]
+    picker = picker[:picker.index("</select>")]
+    assert '<optgroup label="Vendors">' in picker and f'<option value="vendor:{vendor.id}">Orbis ERP</option>' in picker
+
+    linked = form_post(client, f"/risks/{risk.id}/links", {"target": f"vendor:{vendor.id}"}, page_url=f"/risks/{risk.id}")
+    assert linked.status_code == 302
+    assert f'<a href="/vendors/{vendor.id}">Orbis ERP</a>' in client.get(f"/risks/{risk.id}").get_data(as_text=True)
+    unchosen = form_post(client, f"/risks/{risk.id}/links", {"target": ""}, page_url=f"/risks/{risk.id}")
+    assert unchosen.status_code == 422 and 'id="link-target-error"' in unchosen.get_data(as_text=True)
+
+
 def test_everyone_reads_the_register_but_only_editors_change_it(app, login_as, make_risk):
     risk = make_risk()
     responder = login_as("responder")
@@ -177,3 +196,18 @@ def test_the_register_exports_csv_for_everyone(app, login_as, make_risk):
     assert response.mimetype == "text/csv"
     assert "Exported risk" in response.get_data(as_text=True)
     assert response.headers["Content-Disposition"] == 'attachment; filename="quarterdeck-risks.csv"'
+
+
+def test_a_new_risk_must_be_scored_its_four_scores_start_unchosen(app, login_as, owner):
+    client = login_as("crisis_team")
+    page = client.get("/risks/new").get_data(as_text=True)
+    for name in ("inherent_likelihood", "inherent_impact", "likelihood", "impact"):
+        select = page[page.index(f'name="{name}"'):]
+        select = select[:select.index("</select>")]
+        assert re.search(r'<option selected value="">Choose…</option>', select), name  # nothing pre-chosen
+
+    response = form_post(client, "/risks/new", form_of(owner, title="Unscored", likelihood=None, impact=None,
+                                                       inherent_likelihood=None, inherent_impact=None))
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("Score it: choose 1 to 5.") == 4
+    assert db.session.scalar(db.select(Risk).where(Risk.title == "Unscored")) is None

@@ -152,3 +152,9 @@ def test_the_request_limit_is_read_from_request_max_kb():
     assert load_config({**support.TEST_ENV, "REQUEST_MAX_KB": "64"})["REQUEST_MAX_KB"] == 64
     with pytest.raises(ConfigError, match="REQUEST_MAX_KB"):
         load_config({**support.TEST_ENV, "REQUEST_MAX_KB": "lots"})
+
+
+def test_the_favicon_is_served_at_the_root_to_anyone(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/vnd.microsoft.icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header, not a page

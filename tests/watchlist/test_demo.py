@@ -78,3 +78,28 @@ def test_the_scheduler_runs_the_detector_every_ten_seconds_and_prunes_hourly(app
     assert listed["watchlist_detection"].run is detect_job_problems
     assert listed["watchlist_detection"].seconds == 10
     assert listed["watchlist_prune_runs"].seconds == 3600
+
+
+def test_in_demo_mode_the_demo_jobs_keep_pinging_and_only_the_tax_calculation_keeps_failing(app):
+    from app.watchlist.demo_pings import simulate_demo_pings
+
+    start = datetime(2026, 11, 18, 20, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        seed_demo_watchlist()
+        db.session.commit()
+        # Six hours of the demo running: the scheduler pings each minute (here every five) and detects.
+        for minute in range(0, 6 * 60, 5):
+            clock.move_to(start + timedelta(minutes=minute))
+            simulate_demo_pings()
+            run_detection_pass()
+        db.session.expire_all()
+        down = set(db.session.scalars(select(Job.name).where(Job.state.in_(("down", "late")))))
+    assert down <= {"Tax calculation"}
+    tax = db.session.scalar(select(Job).where(Job.name == "Tax calculation"))
+    assert tax.state == "down"
+
+
+def test_demo_pings_run_in_the_scheduler_only_in_demo_mode(app):
+    assert "demo_pings" not in {job.name for job in jobs(app)}
+    app.config["DEMO_SIMULATED_PINGS"] = True
+    assert "demo_pings" in {job.name for job in jobs(app)}

@@ -174,7 +174,8 @@ def test_the_job_page_shows_runs_trend_and_timeline(login_as, make_job, ping, cl
 
     html = login_as("responder").get(f"/watchlist/jobs/{job.id}").get_data(as_text=True)
 
-    assert 'data-testid="trend"' in html and "<polyline" in html and "<script" not in html
+    main = html[html.index("<main"):]  # drawn on the server: no script in the page's content
+    assert 'data-testid="trend"' in main and "<polyline" in main and "<script" not in main
     assert "4,210 invoices posted" in html and 'data-testid="timeline"' in html and 'data-testid="uptime"' in html
 
 
@@ -321,3 +322,24 @@ def test_the_export_escapes_cells_a_spreadsheet_would_run_and_the_import_takes_t
     assert "'=HYPERLINK" in exported and ",'@sum," in exported and ",'-1 day," in exported
     checked = form_post(client, "/watchlist/import", {"csv_text": exported})
     assert checked.status_code == 200 and "1 unchanged" in checked.get_data(as_text=True)
+
+
+def test_the_watch_list_puts_failing_jobs_first_and_filters_on_several_states(app, login_as, make_app, make_job):
+    apps = [make_app("Alpha app"), make_app("Zulu app")]
+    jobs = {}
+    for number, (app_record, state) in enumerate([(apps[0], "up"), (apps[0], "paused"), (apps[1], "late"),
+                                                  (apps[1], "down")]):
+        job = make_job(app_id=app_record.id, name=f"Job {number} {state}")
+        db.session.get(Job, job.id).state = state
+        jobs[state] = job.name
+    db.session.commit()
+    client = login_as("responder")
+
+    html = client.get("/watchlist").get_data(as_text=True)
+    order = sorted(jobs.values(), key=html.index)
+    assert order[:2] == [jobs["down"], jobs["late"]]  # failing first, though their app sorts last
+
+    html = client.get("/watchlist?state=down&state=late").get_data(as_text=True)
+    assert jobs["down"] in html and jobs["late"] in html and jobs["up"] not in html and jobs["paused"] not in html
+    assert 'value="down" checked' in html and 'value="late" checked' in html and 'value="up" checked' not in html
+    assert "2 jobs" in html

@@ -1,0 +1,92 @@
+"""Every page each role can reach, on a 390 px phone: no sideways scrolling, the main bar collapsed to one row of
+at most 56 px, no main action smaller than a 44 px tap, and no serious or critical axe-core violation.
+
+The pages are found the way a person finds them: from the main menu, then one more click, each kind of page once
+(/risks/7 and /risks/9 are the same page)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.helpers import (
+    DEMO_LOGINS,
+    PHONE,
+    axe_violations,
+    bar_height,
+    overflow,
+    sign_in,
+    small_targets,
+    widest,
+)
+
+# Downloads, feeds and redirects to other places are not pages to look at.
+NOT_PAGES = re.compile(r"(\.csv|\.ics|\.md|\.vcf|/export|/download|vcard|/evidence/|/feeds?/|/static/|/api/|/ping/|"
+                       r"/healthz|/a/\d+$|/login|/logout|/metrics)")
+PAGES_PER_ROLE = 90
+# axe-core takes most of the time: each kind of page is checked once per test process, by the first role to see it
+# (the roles share most pages; a page only one role sees is checked for that role).
+AXED: set[str] = set()
+
+
+def kind_of(path: str) -> str:
+    """/risks/12/edit and /risks/3/edit are one kind of page."""
+    path = re.sub(r"\d{4}-W\d{2}", "W", path)
+    return re.sub(r"/\d+(?=/|$)", "/N", path.rstrip("/") or "/")
+
+
+def _links(page) -> list[str]:
+    return page.evaluate("""() => [...document.querySelectorAll('a[href]')]
+        .map(a => a.getAttribute('href')).filter(h => h.startsWith('/') && !h.startsWith('//'))""")
+
+
+def crawl(page, base: str):
+    """Yield (path, kind) for each kind of page reachable in two clicks from the main menu."""
+    page.goto("/")
+    seen: set[str] = set()
+    queue = [(href, 0) for href in ["/", *_links(page)]]
+    count = 0
+    while queue and count < PAGES_PER_ROLE:
+        href, depth = queue.pop(0)
+        path = urlsplit(href).path
+        kind = kind_of(path)
+        if kind in seen or NOT_PAGES.search(path):
+            continue
+        seen.add(kind)
+        response = page.goto(path)
+        if response is None or response.status >= 400 or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        if urlsplit(page.url).path != path:  # a redirect: its target is its own kind of page
+            continue
+        count += 1
+        yield path, kind
+        if depth < 2:
+            queue.extend((link, depth + 1) for link in _links(page))
+
+
+@pytest.mark.parametrize("role", list(DEMO_LOGINS))
+def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, role):
+    context = browser.new_context(base_url=live_server, viewport=PHONE)
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        sign_in(page, DEMO_LOGINS[role])
+        page.wait_for_url(f"{live_server}/")
+        visited = 0
+        for path, kind in crawl(page, live_server):
+            visited += 1
+            if (sideways := overflow(page)) > 0:
+                problems.append(f"{path}: scrolls {sideways} px sideways ({widest(page)})")
+            if (height := bar_height(page)) > 56:
+                problems.append(f"{path}: the main bar is {height:.0f} px tall")
+            if small := small_targets(page):
+                problems.append(f"{path}: small tap targets {small[:4]}")
+            if kind not in AXED and (found := axe_violations(page)):
+                problems.append(f"{path}: axe {found}")
+            AXED.add(kind)
+    finally:
+        context.close()
+    assert visited >= 15, f"only {visited} pages reached: the crawl is broken"
+    assert not problems, "\n".join(problems)
