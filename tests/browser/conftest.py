@@ -62,3 +62,17 @@ def page(browser, live_server):
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def same_db_app(live_server, tmp_path_factory):
+    """A second app on the live server's database (as the scheduler process has in production), for a test to
+    set up what a journey starts from or to run the engine. The live_server fixture keeps its app to itself; its
+    database is the one file under the session's numbered live<N>/ folder (tmp_path_factory.mktemp("live"))."""
+    (path,) = tmp_path_factory.getbasetemp().glob("live[0-9]*/quarterdeck.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}, env=support.TEST_ENV)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -5,34 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
 from playwright.sync_api import expect
 
-from app import create_app
 from app.alerting.engine import run_engine_tick
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
-from tests import support
 from tests.browser.helpers import open_place, sign_out
 
 CRISIS, RESPONDER = "crisis@acme.example", "oncall@acme.example"
 RESPONDER_SMS = "+14155550102"  # the demo responder's number (app/oncall/demo.py)
-
-
-@pytest.fixture
-def scheduler_app(live_server, tmp_path_factory):
-    """A second app on the live server's database, as the scheduler process has in production.
-
-    The live_server fixture keeps its app to itself; its database is the one file under the session's
-    numbered live<N>/ folder (tmp_path_factory.mktemp("live")).
-    """
-    (path,) = tmp_path_factory.getbasetemp().glob("live[0-9]*/quarterdeck.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}, env=support.TEST_ENV)
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def sign_in(page, live_server, email: str) -> None:
@@ -43,10 +24,10 @@ def sign_in(page, live_server, email: str) -> None:
     page.wait_for_url(f"{live_server}/")
 
 
-def test_the_crisis_team_pages_a_responder_who_acknowledges_on_the_alert_page(page, live_server, scheduler_app):
+def test_the_crisis_team_pages_a_responder_who_acknowledges_on_the_alert_page(page, live_server, same_db_app):
     summary = f"EU orders stuck in the queue {uuid.uuid4().hex[:6]}"
     # Other journeys share this server's database: send what they left due, or it would be bundled with ours.
-    with scheduler_app.app_context():
+    with same_db_app.app_context():
         run_engine_tick()
         db.session.remove()
     sign_in(page, live_server, CRISIS)
@@ -63,7 +44,7 @@ def test_the_crisis_team_pages_a_responder_who_acknowledges_on_the_alert_page(pa
     alert_url = page.url
 
     # The scheduler's engine tick sends what the page queued (console channel: no Twilio in the demo).
-    with scheduler_app.app_context():
+    with same_db_app.app_context():
         sent = run_engine_tick()["sent"]
         db.session.remove()
     assert sent >= 1

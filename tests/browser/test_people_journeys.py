@@ -16,7 +16,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app import create_app
 from app.alerting.services import raise_alert
 from app.auth.services import find_user_by_email
 from app.drtests import exercises
@@ -25,7 +24,6 @@ from app.drtests.models import DrTemplate
 from app.extensions import db
 from app.reviews.agenda import build_review
 from app.timeutil import utcnow
-from tests import support
 from tests.browser.helpers import (
     DEMO_LOGINS,
     LAPTOP,
@@ -38,18 +36,6 @@ from tests.browser.helpers import (
 SCREENS = {"phone": PHONE, "laptop": LAPTOP}
 # A different number per screen: each run adds one to the same demo responder.
 NUMBERS = {"phone": ("0917 555 0101", "+639175550101"), "laptop": ("0917 555 0102", "+639175550102")}
-
-
-@pytest.fixture(scope="module")
-def same_db_app(live_server, tmp_path_factory):
-    """A second app on the live server's database, to set up what a journey starts from."""
-    (path,) = tmp_path_factory.getbasetemp().glob("live[0-9]*/quarterdeck.db")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}, env=support.TEST_ENV)
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(params=list(SCREENS))
