@@ -58,6 +58,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app import request_guard
     request_guard.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     _register_blueprints(app)
+    from app.watchlist.ping_gateway import PingGateway
+    app.wsgi_app = PingGateway(app, app.wsgi_app)  # the common ping is answered before Flask's request machinery
     from app import web
     from app.system import metrics
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
