@@ -1,62 +1,65 @@
-"""Set-based writes of the detector: many jobs changed by one statement, their timeline lines by one insert.
+"""Set-based writes of the detector: many jobs changed by one executemany statement, their timeline lines by one
+multi-row insert.
 
-Each change stays compare-and-set per job: the UPDATE joins a VALUES list of (id, state read, deadline read, ...)
-and touches a job only when its state and deadline are still the ones read; RETURNING says which jobs this pass
-won. A ping or another scheduler that changed a job first is simply not in the answer.
+Each change stays compare-and-set per job: the UPDATE touches a job only when its state and deadline are still
+the ones read. On PostgreSQL the detector read the jobs FOR UPDATE SKIP LOCKED, so no other scheduler or ping
+can change them before these writes and every one is won. On SQLite (one scheduler) a ping can land between the
+read and the write; when fewer rows were touched than asked, the jobs are read back and the pass won those now
+holding exactly what it wrote (a ping writes another deadline).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, column, insert, update, values
+from sqlalchemy import bindparam, insert, select, update
 
-from app.database import UTCDateTime
 from app.extensions import db
 from app.timeutil import utcnow
 from app.watchlist.models import Job, JobEvent, JobState
 
 JOBS, EVENTS = Job.__table__, JobEvent.__table__
+_COMPARED = (JOBS.c.id == bindparam("b_id"), JOBS.c.state == bindparam("b_state"),
+             JOBS.c.next_deadline == bindparam("b_deadline"))
+MARK_DOWN = update(JOBS).where(*_COMPARED).values(
+    state=JobState.DOWN.value, state_changed_at=bindparam("b_moment"), down_since=bindparam("b_moment"),
+    down_reason=bindparam("b_reason"), next_deadline=bindparam("b_moment"), alert_key=None, due_at=None)
+MARK_LATE = update(JOBS).where(*_COMPARED).values(
+    state=JobState.LATE.value, state_changed_at=bindparam("b_moment"), next_deadline=bindparam("b_next"))
+CLAIM_PAGE = update(JOBS).where(
+    JOBS.c.id == bindparam("b_id"), JOBS.c.state == JobState.DOWN.value, JOBS.c.alert_key.is_(None),
+    JOBS.c.next_deadline == bindparam("b_deadline")).values(alert_key=bindparam("b_key"))
 
 
-def _rows(name: str, columns: list, data: list[tuple]):
-    # A CTE, not "(VALUES ...) AS name (columns)": SQLite knows no column list on a FROM alias.
-    return values(*columns, name=name).data(data).cte(name)
+def _apply(statement, params: list[dict], wrote: dict[int, tuple], columns: tuple) -> set[int]:
+    """Run `statement` for every parameter set; the ids whose `columns` now hold what was written (`wrote[id]`)."""
+    if not params:
+        return set()
+    touched = db.session.execute(statement, params).rowcount
+    if touched == len(params):
+        return set(wrote)
+    rows = db.session.execute(select(JOBS.c.id, *columns).where(JOBS.c.id.in_(list(wrote))))
+    return {row[0] for row in rows if tuple(row[1:]) == wrote[row[0]]}
 
 
 def mark_down(changes: list[tuple[int, str, datetime, datetime, str]]) -> set[int]:
     """[(id, state read, deadline read, moment, reason)] -> down since `moment`, page due; the ids won."""
-    if not changes:
-        return set()
-    due = _rows("due", [column("id", Integer), column("old_state", String), column("old_deadline", UTCDateTime()),
-                        column("moment", UTCDateTime()), column("reason", String)], changes)
-    statement = update(JOBS).where(JOBS.c.id == due.c.id, JOBS.c.state == due.c.old_state,
-                                   JOBS.c.next_deadline == due.c.old_deadline).values(
-        state=JobState.DOWN.value, state_changed_at=due.c.moment, down_since=due.c.moment, down_reason=due.c.reason,
-        next_deadline=due.c.moment, alert_key=None, due_at=None).returning(JOBS.c.id)
-    return set(db.session.execute(statement).scalars())
+    params = [{"b_id": i, "b_state": s, "b_deadline": d, "b_moment": m, "b_reason": r} for i, s, d, m, r in changes]
+    return _apply(MARK_DOWN, params, {i: (JobState.DOWN.value, m, m) for i, _s, _d, m, _r in changes},
+                  (JOBS.c.state, JOBS.c.down_since, JOBS.c.next_deadline))
 
 
 def mark_late(changes: list[tuple[int, str, datetime, datetime, datetime]]) -> set[int]:
     """[(id, state read, deadline read, moment, next deadline)] -> late since `moment`; the ids won."""
-    if not changes:
-        return set()
-    due = _rows("due", [column("id", Integer), column("old_state", String), column("old_deadline", UTCDateTime()),
-                        column("moment", UTCDateTime()), column("deadline", UTCDateTime())], changes)
-    statement = update(JOBS).where(JOBS.c.id == due.c.id, JOBS.c.state == due.c.old_state,
-                                   JOBS.c.next_deadline == due.c.old_deadline).values(
-        state=JobState.LATE.value, state_changed_at=due.c.moment, next_deadline=due.c.deadline).returning(JOBS.c.id)
-    return set(db.session.execute(statement).scalars())
+    params = [{"b_id": i, "b_state": s, "b_deadline": d, "b_moment": m, "b_next": n} for i, s, d, m, n in changes]
+    return _apply(MARK_LATE, params, {i: (JobState.LATE.value, m, n) for i, _s, _d, m, n in changes},
+                  (JOBS.c.state, JOBS.c.state_changed_at, JOBS.c.next_deadline))
 
 
 def claim_pages(claims: list[tuple[int, datetime, str]]) -> set[int]:
     """[(id, deadline read, alert key)] -> each down job still unpaged at that deadline takes its key; the ids won."""
-    if not claims:
-        return set()
-    due = _rows("due", [column("id", Integer), column("old_deadline", UTCDateTime()), column("key", String)], claims)
-    statement = update(JOBS).where(JOBS.c.id == due.c.id, JOBS.c.state == JobState.DOWN.value,
-                                   JOBS.c.alert_key.is_(None), JOBS.c.next_deadline == due.c.old_deadline) \
-        .values(alert_key=due.c.key).returning(JOBS.c.id)
-    return set(db.session.execute(statement).scalars())
+    params = [{"b_id": i, "b_deadline": d, "b_key": k} for i, d, k in claims]
+    return _apply(CLAIM_PAGE, params, {i: (JobState.DOWN.value, d, k) for i, d, k in claims},
+                  (JOBS.c.state, JOBS.c.next_deadline, JOBS.c.alert_key))
 
 
 def record_many(events: list[dict]) -> None:

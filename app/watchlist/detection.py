@@ -45,7 +45,8 @@ def run_detection_pass(now: datetime | None = None) -> dict[str, int]:
 
 def _due(now: datetime, *conditions):
     return select(Job.id, Job.state, Job.next_deadline, Job.due_at, Job.grace_seconds, Job.max_duration_seconds) \
-        .where(Job.next_deadline <= now, *conditions).order_by(Job.next_deadline, Job.id).limit(BATCH)
+        .where(Job.next_deadline <= now, *conditions).order_by(Job.next_deadline, Job.id).limit(BATCH) \
+        .with_for_update(skip_locked=True)  # PostgreSQL: another scheduler skips the jobs this pass holds
 
 
 def _advance_states(now: datetime, summary: Counter) -> None:
@@ -118,7 +119,8 @@ def _raise_due_pages(now: datetime, summary: Counter) -> None:
     cutoff = now - timedelta(minutes=int(config["WATCHLIST_CATCHUP_MINUTES"]))
     rows = db.session.execute(
         select(Job.id, Job.next_deadline, Job.escalation_policy_id).where(Job.next_deadline <= now, Job.state == JobState.DOWN.value,
-                                                Job.alert_key.is_(None)).order_by(Job.next_deadline, Job.id)).all()
+                                                Job.alert_key.is_(None)).order_by(Job.next_deadline, Job.id)
+        .with_for_update(skip_locked=True)).all()
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
     if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):

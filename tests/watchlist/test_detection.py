@@ -268,8 +268,11 @@ def test_the_grouped_alert_is_resolved_when_its_last_job_is_back(make_job, ping,
     assert fresh(first).alert_key is None and fresh(second).alert_key is None
 
 
-def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock):
+def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock, backend):
     from collections import Counter
+
+    if backend == "postgresql":
+        pytest.skip("on PostgreSQL the pass reads its jobs FOR UPDATE: the ping waits for it (the race test below)")
 
     from app.watchlist.detection import WATCHED, _advance_batch, _due
 
