@@ -169,6 +169,9 @@ def _register_hooks(app: Flask) -> None:
     from app.readiness import chase
 
     chase.init_app(app)  # every readiness track's items for "what to chase"
+    from app.readiness import live
+
+    live.init_app(app)  # the live readiness is kept until a write (or a minute) makes it stale
 
 
 def _register_cli(app: Flask) -> None:
