@@ -1,17 +1,18 @@
-"""Set-based writes of the detector: many jobs changed by one executemany statement, their timeline lines by one
-multi-row insert.
+"""Set-based writes of the detector: many jobs changed by one statement, their timeline lines by one multi-row
+insert.
 
 Each change stays compare-and-set per job: the UPDATE touches a job only when its state and deadline are still
-the ones read. On PostgreSQL the detector read the jobs FOR UPDATE SKIP LOCKED, so no other scheduler or ping
-can change them before these writes and every one is won. On SQLite (one scheduler) a ping can land between the
-read and the write; when fewer rows were touched than asked, the jobs are read back and the pass won those now
-holding exactly what it wrote (a ping writes another deadline).
+the ones read. On PostgreSQL a batch is one UPDATE joined to arrays of what was read (unnest), whose RETURNING
+names the jobs won; the detector also read them FOR UPDATE SKIP LOCKED, so another scheduler skips them. On
+SQLite (one scheduler) a batch is one executemany, and a ping can land between the read and the write: when
+fewer rows were touched than asked, the jobs are read back and the pass won those now holding exactly what it
+wrote (a ping writes another deadline).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from app.extensions import db
 from app.timeutil import utcnow
@@ -30,10 +31,38 @@ CLAIM_PAGE = update(JOBS).where(
     JOBS.c.next_deadline == bindparam("b_deadline")).values(alert_key=bindparam("b_key"))
 
 
+# PostgreSQL: each batch is ONE statement over arrays (unnest), and RETURNING names the jobs it won. The
+# "id = ANY(ids)" lets the planner find the jobs by primary key whatever it guesses of the unnest's size.
+PG_MARK_DOWN = text("""
+UPDATE watch_jobs AS j SET state = 'down', state_changed_at = v.moment, down_since = v.moment, down_reason = v.reason,
+       next_deadline = v.moment, alert_key = NULL, due_at = NULL
+FROM unnest(CAST(:b_id AS integer[]), CAST(:b_state AS text[]), CAST(:b_deadline AS timestamptz[]),
+            CAST(:b_moment AS timestamptz[]), CAST(:b_reason AS text[])) AS v(id, old_state, old_deadline, moment, reason)
+WHERE j.id = ANY(CAST(:b_id AS integer[])) AND j.id = v.id AND j.state = v.old_state
+  AND j.next_deadline = v.old_deadline RETURNING j.id""")
+PG_MARK_LATE = text("""
+UPDATE watch_jobs AS j SET state = 'late', state_changed_at = v.moment, next_deadline = v.next
+FROM unnest(CAST(:b_id AS integer[]), CAST(:b_state AS text[]), CAST(:b_deadline AS timestamptz[]),
+            CAST(:b_moment AS timestamptz[]), CAST(:b_next AS timestamptz[])) AS v(id, old_state, old_deadline, moment, next)
+WHERE j.id = ANY(CAST(:b_id AS integer[])) AND j.id = v.id AND j.state = v.old_state
+  AND j.next_deadline = v.old_deadline RETURNING j.id""")
+PG_CLAIM_PAGE = text("""
+UPDATE watch_jobs AS j SET alert_key = v.key
+FROM unnest(CAST(:b_id AS integer[]), CAST(:b_deadline AS timestamptz[]), CAST(:b_key AS text[]))
+     AS v(id, old_deadline, key)
+WHERE j.id = ANY(CAST(:b_id AS integer[])) AND j.id = v.id AND j.state = 'down' AND j.alert_key IS NULL
+  AND j.next_deadline = v.old_deadline
+RETURNING j.id""")
+PG_STATEMENTS = {id(MARK_DOWN): PG_MARK_DOWN, id(MARK_LATE): PG_MARK_LATE, id(CLAIM_PAGE): PG_CLAIM_PAGE}
+
+
 def _apply(statement, params: list[dict], wrote: dict[int, tuple], columns: tuple) -> set[int]:
     """Run `statement` for every parameter set; the ids whose `columns` now hold what was written (`wrote[id]`)."""
     if not params:
         return set()
+    if db.session.get_bind().dialect.name == "postgresql":
+        arrays = {name: [row[name] for row in params] for name in params[0]}
+        return set(db.session.execute(PG_STATEMENTS[id(statement)], arrays).scalars())
     touched = db.session.execute(statement, params).rowcount
     if touched == len(params):
         return set(wrote)
