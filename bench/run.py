@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import risks_register, watchlist_pings  # noqa: E402
-from bench.bare_app import app as bare_app  # noqa: E402
+from bench import risks_register, watchlist_pings
+from bench.bare_app import app as bare_app
 
 ENV = {**risks_register.BASE_ENV, "PING_RATE_LIMIT": "100000000 per minute"}
 PAGES = ["/readiness", "/risks", "/risks?status=live&sort=next_review", "/watchlist", "/alerts"]

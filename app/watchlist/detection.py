@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.timeutil import utcnow
-from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
 from app.watchlist import bulk, catch_up
+from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
 from app.watchlist.paging import hold_for_maintenance, page_job
 from app.watchlist.states import WHY, record
 
@@ -118,9 +118,9 @@ def _raise_due_pages(now: datetime, summary: Counter) -> None:
     config = current_app.config
     cutoff = now - timedelta(minutes=int(config["WATCHLIST_CATCHUP_MINUTES"]))
     rows = db.session.execute(
-        select(Job.id, Job.next_deadline, Job.escalation_policy_id).where(Job.next_deadline <= now, Job.state == JobState.DOWN.value,
-                                                Job.alert_key.is_(None)).order_by(Job.next_deadline, Job.id)
-        .with_for_update(skip_locked=True)).all()
+        select(Job.id, Job.next_deadline, Job.escalation_policy_id)
+        .where(Job.next_deadline <= now, Job.state == JobState.DOWN.value, Job.alert_key.is_(None))
+        .order_by(Job.next_deadline, Job.id).with_for_update(skip_locked=True)).all()
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
     if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):
@@ -189,7 +189,8 @@ def _hold_jobs_in_maintenance(ids: set[int], now: datetime, summary: Counter) ->
     """The claimed jobs a maintenance window holds (only jobs that have windows are loaded to check)."""
     with_windows = ids & set(db.session.scalars(select(MaintenanceWindow.job_id).distinct()))
     held = set()
-    for job in db.session.scalars(select(Job).where(Job.id.in_(with_windows))):
+    for job in db.session.scalars(select(Job).where(Job.id.in_(with_windows))
+                                  .execution_options(populate_existing=True)):
         if _hold_or_none(job, now, summary):
             held.add(job.id)
     db.session.flush()

@@ -19,6 +19,7 @@ nothing is kept and the ping goes to the full path.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +31,8 @@ from app.database import UTCDateTime
 from app.timeutil import utcnow
 from app.watchlist.models import Job, JobRun, JobState, RunOutcome
 from app.watchlist.schedules import ScheduleSpec, next_due
+
+log = logging.getLogger("quarterdeck.watchlist")
 
 CACHE_LIMIT = 200_000  # entries (about 300 bytes each); cleared when full, it refills on the next pings
 
@@ -109,8 +112,8 @@ class PingWriter:
             try:
                 conn.invalidate()
                 conn.close()
-            except Exception:  # noqa: BLE001 - it is being thrown away because it failed
-                pass
+            except Exception:  # it is being thrown away because it failed; say so and go on
+                log.debug("closing a failed ping connection failed too", exc_info=True)
 
     def lookup(self, conn, key: str) -> CachedJob | None:
         cached = self.jobs.get(key)

@@ -74,7 +74,7 @@ class PingGateway:
         identity = (config.get("RATELIMIT_KEY_PREFIX", ""), ping_limit_key(raw_key), SCOPE)
         try:
             return limiter.limiter.hit(item, *identity)
-        except Exception:  # noqa: BLE001 - a throttle store outage must not stop pings; count in memory meanwhile
+        except Exception:  # a throttle store outage must not stop pings: count in memory meanwhile
             log.warning("ping throttle store unreachable; counting in this process", exc_info=True)
             return self._fallback.hit(item, *identity)
 
@@ -99,7 +99,7 @@ class PingGateway:
                 tolerance = timedelta(seconds=int(self.app.config["PING_EARLY_TOLERANCE_SECONDS"]))
                 return self.writer.record_success(db.engine, key=key, exit_code=0 if signal == "0" else None,
                                                   rid=rid, log=decode_body(body), early_tolerance=tolerance)
-        except Exception:  # noqa: BLE001 - the full path answers database errors (a 503 with Retry-After)
+        except Exception:  # the full path answers database errors (a 503 with Retry-After)
             log.warning("fast ping write failed; the full path answers", exc_info=True)
             return False
 
