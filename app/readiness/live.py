@@ -1,4 +1,5 @@
-"""The live readiness of an open quarter, computed once and kept per process instead of recomputed per view.
+"""The live readiness of an open quarter (and its "what to chase"), computed once and kept per process instead of
+recomputed per view.
 
 A page view reads the kept result; it is computed again when the data it reads changes (a commit in this process
 that wrote through the session: an edit, a detection pass, a review) and at the latest LIVE_SECONDS after it was
@@ -13,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 
 from app.extensions import db
+from app.readiness.chase import ChaseGroup, what_to_chase
 from app.readiness.score import Readiness, compute_readiness
 from app.timeutil import FiscalQuarter, utcnow
 
@@ -32,6 +34,18 @@ def live_readiness(quarter: FiscalQuarter) -> Readiness:
             return readiness
     readiness = kept[quarter] = compute_readiness(quarter=quarter)
     return readiness
+
+
+def live_chase(readiness: Readiness) -> list[ChaseGroup]:
+    """What to chase as of the kept readiness: computed with the first view that needs it, kept as long as it."""
+    kept: dict = current_app.extensions.setdefault(KEPT, {})
+    key = ("chase", readiness.quarter)
+    hit = kept.get(key)
+    if hit is not None and hit[0] is readiness:
+        return hit[1]
+    groups = what_to_chase(readiness.context)
+    kept[key] = (readiness, groups)
+    return groups
 
 
 def forget_live_readiness() -> None:

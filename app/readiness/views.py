@@ -21,7 +21,7 @@ from app.forms_common import form_values
 from app.readiness import checklist, lessons
 from app.readiness.models import TRACK_LABELS
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
-from app.readiness.chase import what_to_chase
+from app.readiness.live import live_chase
 from app.readiness.page import open_alerts, top_risk_rows
 from app.readiness.providers import sections_for
 from app.readiness.score import weights
@@ -55,7 +55,7 @@ def index():
         trend=quarter_trend(readiness.quarter, readiness),
         risks=frozen_top_risks(readiness) if frozen else top_risk_rows(), alerts=alerts,
         badges=alert_badges(alert.id for alert in alerts.latest), sections=sections_for(readiness),
-        chase=what_to_chase(ctx) if can(EDITORS) and not frozen else None, weights=weights(),
+        chase=live_chase(readiness) if can(EDITORS) and not frozen else None, weights=weights(),
         closed=ctx.today > ctx.close_day or frozen, labels=TRACK_LABELS,
         previous=quarter_code(readiness.quarter.previous()), following=quarter_code(readiness.quarter.next()),
         escalated=open_escalations(),

@@ -57,3 +57,15 @@ def test_the_kept_readiness_is_computed_again_after_a_minute(login_as, clock):
     clock.move_to(NOV_17 + timedelta(seconds=61))
 
     assert register_reads(lambda: client.get("/readiness")) > kept
+
+
+def test_a_kept_view_sends_the_same_statements_with_more_data(login_as, make_risk):
+    client = login_as("crisis_team")  # an editor: the page shows what to chase, kept with the readiness
+    make_risk(likelihood=5, impact=5)
+    client.get("/readiness")
+    few = count_queries(client, "/readiness")
+    for number in range(15):
+        make_risk(title=f"More {number}", likelihood=1 + number % 5, impact=5)
+    client.get("/readiness")  # computed afresh after the writes
+
+    assert count_queries(client, "/readiness") == few <= 15
