@@ -20,6 +20,7 @@ from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from app.errors import Invalid
 from app.extensions import db, limiter
 from app.metrics import HTTP_REQUEST_SECONDS, JOB_PINGS
 from app.watchlist.models import LOG_MAX
@@ -113,7 +114,7 @@ def _query_rid(query: str) -> str | None | bool:
         return False
     try:
         return parse_rid(value)
-    except Exception:  # noqa: BLE001 - the view words the refusal
+    except Invalid:  # the view words the refusal
         return False
 
 
