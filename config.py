@@ -341,6 +341,7 @@ def _watchlist(env: Mapping[str, str]) -> dict[str, object]:
         "PING_EARLY_TOLERANCE_SECONDS": _int(env, "PING_EARLY_TOLERANCE_SECONDS", 60, 0, 3600),
         "PING_RATE_LIMIT": rate,
         "WATCHLIST_RUNS_PER_JOB": _int(env, "WATCHLIST_RUNS_PER_JOB", 1000, 10, 100_000),
+        "WATCHLIST_RUN_RETENTION_DAYS": _int(env, "WATCHLIST_RUN_RETENTION_DAYS", 400, 30, 3650),
         "WATCHLIST_CATCHUP_MINUTES": _int(env, "WATCHLIST_CATCHUP_MINUTES", 5, 1, 1440),
         "WATCHLIST_CATCHUP_MIN_JOBS": _int(env, "WATCHLIST_CATCHUP_MIN_JOBS", 3, 2, 1000),
         # `flask demo` turns this on for its scheduler: the demo jobs ping by themselves (one keeps failing).

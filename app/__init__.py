@@ -61,6 +61,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app import request_guard
     request_guard.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     _register_blueprints(app)
+    from app.watchlist.ping_gateway import PingGateway
+    app.wsgi_app = PingGateway(app, app.wsgi_app)  # the common ping is answered before Flask's request machinery
     from app import web
     from app.system import metrics
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
@@ -188,11 +190,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     """Contributions one domain makes to another's pages (registered here, never at import time)."""
-    from app.readiness import chase
+    from app.readiness import chase, live
     from app.vendors import search as vendor_search
     from app.watchlist import search as watchlist_search
 
     chase.init_app(app)  # every readiness track's items for "what to chase"
+    live.init_app(app)  # the live readiness is kept until a write (or a minute) makes it stale
     vendor_search.register_search()  # "Who do I call?": vendors and contacts, apps and jobs
     watchlist_search.register_search()
 

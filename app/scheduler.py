@@ -38,7 +38,7 @@ from app.runbooks.scheduled import runbook_daily_work, sync_runbook_folder
 from app.system.services import record_heartbeat
 from app.vendors.scheduled import remind_vendor_owners
 from app.watchlist.demo_pings import simulate_demo_pings
-from app.watchlist.scheduled import DETECTION_SECONDS, detect_job_problems, prune_job_runs
+from app.watchlist.scheduled import DETECTION_SECONDS, detect_job_problems, prune_job_runs, roll_up_job_runs
 
 log = logging.getLogger("quarterdeck.scheduler")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
@@ -62,6 +62,7 @@ def jobs(app: Flask) -> list[PeriodicJob]:
         PeriodicJob("drtest_reminders", run_drtest_jobs, 3600),  # participants before; quarter flag from BD-30
         PeriodicJob("watchlist_detection", detect_job_problems, DETECTION_SECONDS),  # late/down jobs, pages
         PeriodicJob("watchlist_prune_runs", prune_job_runs, 3600),  # WATCHLIST_RUNS_PER_JOB per job
+        PeriodicJob("watchlist_roll_up_runs", roll_up_job_runs, 3600),  # past WATCHLIST_RUN_RETENTION_DAYS: daily
         PeriodicJob("risk_review_agenda", build_due_review, 300),  # once the weekly slot passes; one per week
         PeriodicJob("risk_review_messages", send_review_messages, 120),  # pre-reads, then overdue-action reminders
         PeriodicJob("risk_acceptance_expiry", expire_acceptances, 900),  # reopens, tells the owner

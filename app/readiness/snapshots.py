@@ -1,8 +1,8 @@
 """Readiness over time: the daily snapshot (one row per day of the close region), the trend read back from it, and
 each closed quarter frozen as it stood at the end of its BD0.
 
-`readiness_of()` is the one place that chooses between a live computation (an open quarter) and the frozen
-record (a closed one); every page and the API go through it.
+`readiness_of()` is the one place that chooses between the live result (an open quarter, kept per process by
+live.py) and the frozen record (a closed one); every page and the API go through it.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.calendar.services import close_region
 from app.extensions import db
 from app.readiness.models import ReadinessFrozenQuarter, ReadinessSnapshot
+from app.readiness.live import live_readiness
 from app.readiness.page import top_risk_rows
 from app.readiness.score import Frozen, Readiness, compute_readiness, context_for
 from app.readiness.tracks.base import Gate, Reason, TrackResult
@@ -105,7 +106,7 @@ def readiness_of(quarter: FiscalQuarter | None = None) -> Readiness:
         record = frozen_record(quarter)
         if record is not None:
             return _from_record(quarter, record)
-    return compute_readiness(quarter=quarter)
+    return live_readiness(quarter)
 
 
 def is_frozen(fiscal_year: int, quarter: int) -> bool:

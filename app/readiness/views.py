@@ -18,8 +18,8 @@ from app.forms_common import form_values
 from app.readiness import checklist, lessons, services
 from app.readiness.models import TRACK_LABELS
 from app.readiness.forms import ItemStatusForm, LessonEditForm, LessonForm, TemplateItemForm
-from app.readiness.chase import what_to_chase
 from app.readiness.chart import trend_chart
+from app.readiness.live import live_chase
 from app.readiness.page import open_alerts, top_risk_rows
 from app.readiness.providers import sections_for
 from app.readiness.score import AMBER_AT, GREEN_AT, weights
@@ -50,7 +50,7 @@ def index():
         quarters=_quarter_choices(readiness.quarter), green_at=GREEN_AT, amber_at=AMBER_AT,
         risks=frozen_top_risks(readiness) if frozen else top_risk_rows(), alerts=alerts,
         badges=alert_badges(alert.id for alert in alerts.latest), sections=sections_for(readiness),
-        chase=what_to_chase(ctx) if can(EDITORS) and not frozen else None, weights=weights(),
+        chase=live_chase(readiness) if can(EDITORS) and not frozen else None, weights=weights(),
         closed=ctx.today > ctx.close_day or frozen, labels=TRACK_LABELS,
         escalated=open_escalations(),
         executive=current_user.role == Role.EXECUTIVE)

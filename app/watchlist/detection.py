@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.timeutil import utcnow
+from app.watchlist import bulk, catch_up
 from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
-from app.watchlist.paging import hold_for_maintenance, page_group, page_job
+from app.watchlist.paging import hold_for_maintenance, page_job
 from app.watchlist.states import WHY, record
 
 log = logging.getLogger("quarterdeck.watchlist")
@@ -45,7 +45,8 @@ def run_detection_pass(now: datetime | None = None) -> dict[str, int]:
 
 def _due(now: datetime, *conditions):
     return select(Job.id, Job.state, Job.next_deadline, Job.due_at, Job.grace_seconds, Job.max_duration_seconds) \
-        .where(Job.next_deadline <= now, *conditions).order_by(Job.next_deadline, Job.id).limit(BATCH)
+        .where(Job.next_deadline <= now, *conditions).order_by(Job.next_deadline, Job.id).limit(BATCH) \
+        .with_for_update(skip_locked=True)  # PostgreSQL: another scheduler skips the jobs this pass holds
 
 
 def _advance_states(now: datetime, summary: Counter) -> None:
@@ -54,9 +55,8 @@ def _advance_states(now: datetime, summary: Counter) -> None:
         rows = [row for row in db.session.execute(_due(now, Job.state.in_(WATCHED))).all() if row.id not in seen]
         if not rows:
             return
-        for row in rows:
-            seen.add(row.id)
-            _advance(row, now, summary)
+        seen.update(row.id for row in rows)
+        _advance_batch(rows, now, summary)
         db.session.commit()
 
 
@@ -74,38 +74,53 @@ def _chain(row, now: datetime) -> list[tuple[datetime, str, str, str]]:
     return chain
 
 
-def _advance(row, now: datetime, summary: Counter) -> None:
-    chain = _chain(row, now)
-    moment, _from, final, reason = chain[-1]
-    values: dict = {"state": final, "state_changed_at": moment}
-    if final == JobState.DOWN:
-        # Down: the page is due at the moment it went down; alert_key stays empty until it is raised.
-        values.update(down_since=moment, down_reason=reason, next_deadline=moment, alert_key=None, due_at=None)
-    else:
-        values.update(next_deadline=moment + timedelta(seconds=row.grace_seconds))
-    won = db.session.execute(
-        update(Job).where(Job.id == row.id, Job.state == row.state, Job.next_deadline == row.next_deadline)
-        .values(**values).execution_options(synchronize_session=False)).rowcount == 1
-    if not won:
-        summary["lost_race"] += 1  # a ping or another scheduler changed it first; it decides
-        return
-    for at, before, after, why in chain:
-        record(row.id, at=at, kind="state", from_state=before, to_state=after, text=f"{before} → {after}: {WHY[why]}")
-        summary[after] += 1
-    if reason == "too_slow":
-        started_before = row.next_deadline - timedelta(seconds=row.max_duration_seconds)
-        db.session.execute(update(JobRun).where(
-            JobRun.job_id == row.id, JobRun.ended_at.is_(None), JobRun.outcome == RunOutcome.RUNNING.value,
-            JobRun.started_at <= started_before).values(outcome=RunOutcome.TOO_SLOW.value, too_slow=True)
-            .execution_options(synchronize_session=False))
+def _advance_batch(rows: list, now: datetime, summary: Counter) -> None:
+    """Every transition due for `rows` in two set-based statements (down, late) and one insert of their lines."""
+    chains = {row.id: _chain(row, now) for row in rows}
+    going_down, going_late = [], []
+    for row in rows:
+        moment, _from, final, reason = chains[row.id][-1]
+        if final == JobState.DOWN:
+            # Down: the page is due at the moment it went down; alert_key stays empty until it is raised.
+            going_down.append((row.id, row.state, row.next_deadline, moment, reason))
+        else:
+            going_late.append((row.id, row.state, row.next_deadline, moment,
+                               moment + timedelta(seconds=row.grace_seconds)))
+    won = bulk.mark_down(going_down) | bulk.mark_late(going_late)
+    _count_lost(summary, len(rows) - len(won))  # a ping or another scheduler changed them first; it decides
+    events = []
+    for row in rows:
+        if row.id not in won:
+            continue
+        for at, before, after, why in chains[row.id]:
+            events.append({"job_id": row.id, "at": at, "kind": "state", "from_state": before, "to_state": after,
+                           "text": f"{before} → {after}: {WHY[why]}"})
+            summary[after] += 1
+        if chains[row.id][-1][3] == "too_slow":
+            _mark_runs_too_slow(row)
+    bulk.record_many(events)
+
+
+def _count_lost(summary: Counter, lost: int) -> None:
+    if lost:
+        summary["lost_race"] += lost
+
+
+def _mark_runs_too_slow(row) -> None:
+    started_before = row.next_deadline - timedelta(seconds=row.max_duration_seconds)
+    db.session.execute(update(JobRun).where(
+        JobRun.job_id == row.id, JobRun.ended_at.is_(None), JobRun.outcome == RunOutcome.RUNNING.value,
+        JobRun.started_at <= started_before).values(outcome=RunOutcome.TOO_SLOW.value, too_slow=True)
+        .execution_options(synchronize_session=False))
 
 
 def _raise_due_pages(now: datetime, summary: Counter) -> None:
     config = current_app.config
     cutoff = now - timedelta(minutes=int(config["WATCHLIST_CATCHUP_MINUTES"]))
     rows = db.session.execute(
-        select(Job.id, Job.next_deadline).where(Job.next_deadline <= now, Job.state == JobState.DOWN.value,
-                                                Job.alert_key.is_(None)).order_by(Job.next_deadline, Job.id)).all()
+        select(Job.id, Job.next_deadline, Job.escalation_policy_id)
+        .where(Job.next_deadline <= now, Job.state == JobState.DOWN.value, Job.alert_key.is_(None))
+        .order_by(Job.next_deadline, Job.id).with_for_update(skip_locked=True)).all()
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
     if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):
@@ -151,17 +166,18 @@ def _page_one(row, now: datetime, summary: Counter) -> None:
 
 
 def _page_catch_up(rows: list, now: datetime, summary: Counter) -> None:
-    key = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
+    base = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
     try:
-        jobs = []
+        won: set[int] = set()
         for first in range(0, len(rows), BATCH):
-            jobs += _claim_many(rows[first:first + BATCH], key, summary)
-        with_windows = set(db.session.scalars(select(MaintenanceWindow.job_id).distinct()))
-        paged = [job for job in jobs if job.id not in with_windows or not _hold_or_none(job, now, summary)]
-        if paged:
-            page_group(paged, now, key)
-            summary["paged_in_group"] += len(paged)
-            summary["grouped_alerts"] += 1
+            won |= bulk.claim_pages([(row.id, row.next_deadline, catch_up.group_key(base, row.escalation_policy_id))
+                                     for row in rows[first:first + BATCH]])
+        _count_lost(summary, len(rows) - len(won))
+        held = _hold_jobs_in_maintenance(won, now, summary)
+        groups = catch_up.page_groups(sorted(won - held), now, base)
+        if groups:
+            summary["paged_in_group"] += sum(groups.values())
+            summary["grouped_alerts"] += len(groups)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
@@ -169,21 +185,16 @@ def _page_catch_up(rows: list, now: datetime, summary: Counter) -> None:
         summary["page_failed"] += len(rows)
 
 
-def _claim_many(rows: list, key: str, summary: Counter) -> list[Job]:
-    """_claim() for a batch in one statement: each row still only when its state and deadline are as read."""
-    won: list[int] = []
-    by_deadline: dict[datetime, list[int]] = {}
-    for row in rows:
-        by_deadline.setdefault(row.next_deadline, []).append(row.id)
-    for deadline, ids in by_deadline.items():
-        won += db.session.scalars(
-            update(Job).where(Job.id.in_(ids), Job.state == JobState.DOWN.value, Job.alert_key.is_(None),
-                              Job.next_deadline == deadline)
-            .values(alert_key=key).returning(Job.id).execution_options(synchronize_session=False)).all()
-    if len(won) < len(rows):
-        summary["lost_race"] += len(rows) - len(won)
-    return list(db.session.scalars(select(Job).where(Job.id.in_(won)).options(selectinload(Job.app))
-                                   .execution_options(populate_existing=True)))
+def _hold_jobs_in_maintenance(ids: set[int], now: datetime, summary: Counter) -> set[int]:
+    """The claimed jobs a maintenance window holds (only jobs that have windows are loaded to check)."""
+    with_windows = ids & set(db.session.scalars(select(MaintenanceWindow.job_id).distinct()))
+    held = set()
+    for job in db.session.scalars(select(Job).where(Job.id.in_(with_windows))
+                                  .execution_options(populate_existing=True)):
+        if _hold_or_none(job, now, summary):
+            held.add(job.id)
+    db.session.flush()
+    return held
 
 
 def _record_page_failure(rows: list, now: datetime, error: Exception) -> None:

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.timeutil import date_in, start_of_day, utcnow
 from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
+from app.watchlist.retention import roll_up_batch
 
 
 def list_runs(job: Job, *, page: int = 1, per_page: int = 50) -> tuple[list[JobRun], int]:
@@ -65,7 +66,9 @@ def timeline(job: Job, *, since: datetime, limit: int = 200) -> list[JobEvent]:
 
 
 def prune_runs(keep: int | None = None) -> dict[str, int]:
-    """Keep only the newest `keep` runs of each job (WATCHLIST_RUNS_PER_JOB); returns how many were deleted."""
+    """Keep only the newest `keep` runs of each job (WATCHLIST_RUNS_PER_JOB); the older ones are folded into the
+    job's daily rows (retention.py) as they go, in small batches. Returns how many were removed."""
+
     keep = keep or int(current_app.config["WATCHLIST_RUNS_PER_JOB"])
     over = db.session.execute(select(JobRun.job_id).group_by(JobRun.job_id)
                               .having(func.count() > keep)).scalars().all()
@@ -73,9 +76,8 @@ def prune_runs(keep: int | None = None) -> dict[str, int]:
     for job_id in over:
         oldest_kept = db.session.scalar(select(JobRun.id).where(JobRun.job_id == job_id)
                                         .order_by(JobRun.id.desc()).offset(keep - 1).limit(1))
-        deleted += db.session.execute(delete(JobRun).where(JobRun.job_id == job_id, JobRun.id < oldest_kept)
-                                      .execution_options(synchronize_session=False)).rowcount
-        db.session.commit()  # one job at a time keeps each write short
+        while done := roll_up_batch(and_(JobRun.job_id == job_id, JobRun.id < oldest_kept)):
+            deleted += done  # each batch commits: every write stays short
     return {"jobs": len(over), "deleted": deleted}
 
 

@@ -7,10 +7,10 @@ passed (one indexed range query), so a pass costs the same with ten jobs or ten 
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, Time,
-                        UniqueConstraint, text)
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text,
+                        Time, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit.models import Audited
@@ -170,6 +170,23 @@ class JobRun(db.Model):
     too_slow: Mapped[bool] = mapped_column(Boolean, default=False)  # longer than the maximum duration
     too_fast: Mapped[bool] = mapped_column(Boolean, default=False)  # shorter than the minimum duration
     log: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobRunDay(db.Model):
+    """A job's runs of one UTC day, rolled up once they are older than WATCHLIST_RUN_RETENTION_DAYS."""
+
+    __tablename__ = "watch_job_run_days"
+    __table_args__ = (UniqueConstraint("job_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("watch_jobs.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed or too slow
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    timed: Mapped[int] = mapped_column(Integer, default=0)  # runs with a duration (a start and an end)
+    duration_total_seconds: Mapped[float] = mapped_column(default=0.0)
+    duration_max_seconds: Mapped[float | None] = mapped_column()
 
 
 class JobEvent(db.Model):

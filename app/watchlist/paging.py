@@ -3,7 +3,6 @@ recovery with how long the job was down. Every function joins the caller's trans
 """
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 from flask import current_app
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from app.alerting.models import Alert, AlertStatus
 from app.alerting.services import raise_alert, resolve_by_dedup_key
 from app.extensions import db
-from app.watchlist.models import CRITICALITIES, Job, JobRun
+from app.watchlist.models import Job, JobRun
 from app.watchlist.states import human_duration, maintenance_at, record
 
 REASONS = {"missed": "missed its run", "failed": "failed", "too_slow": "is running too long"}
@@ -59,33 +58,6 @@ def page_job(job: Job, now: datetime) -> Alert:
     job.alert_key, job.next_deadline = job.dedup_key, None
     record(job, at=now, kind="paged", text=f"Paged: alert #{alert.id}" + ("" if created else " (already open)")
            + (f" via {job.escalation_policy.name}" if job.escalation_policy else " (no escalation policy)") + ".")
-    return alert
-
-
-def page_group(jobs: list[Job], now: datetime, key: str) -> Alert:
-    """One alert for many jobs found down by a catch-up pass; each job keeps the group's key until it recovers."""
-    worst = min((job.criticality for job in jobs), key=CRITICALITIES.index)
-    policies = Counter(job.escalation_policy_id for job in jobs if job.escalation_policy_id is not None)
-    policy_id = policies.most_common(1)[0][0] if policies else None
-    listing, used = [], 0
-    for job in sorted(jobs, key=lambda j: (CRITICALITIES.index(j.criticality), j.down_since, j.id)):
-        line = f"- {job_label(job)}: {REASONS.get(job.down_reason or '', 'down')} at {job.down_since:%H:%M} UTC " \
-               f"({job_url(job)})"
-        if used + len(line) > DETAILS_ROOM:
-            listing.append(f"... and {len(jobs) - len(listing)} more (see the watch list).")
-            break
-        listing.append(line)
-        used += len(line) + 1
-    earliest = min(job.down_since for job in jobs)
-    details = (f"The watch list's detector was not running from about {earliest:%Y-%m-%d %H:%M} UTC; when it "
-               f"caught up, {len(jobs)} jobs were down. One alert instead of one per job:\n" + "\n".join(listing))
-    alert, _created = raise_alert(summary=f"{len(jobs)} watched jobs went down while detection was not running",
-                                  details=details, source="job", severity=worst, dedup_key=key,
-                                  escalation_policy_id=policy_id)
-    for job in jobs:
-        job.alert_key, job.next_deadline = key, None
-        record(job, at=now, kind="paged", text=f"Paged in the grouped catch-up alert #{alert.id} "
-                                               f"({len(jobs)} jobs).")
     return alert
 
 

@@ -1,10 +1,12 @@
-"""Scheduler jobs of the watch list: the detection pass (every few seconds) and run-history pruning (hourly)."""
+"""Scheduler jobs of the watch list: the detection pass (every few seconds), run-history pruning and the roll-up
+of runs past the retention period into daily rows (hourly)."""
 from __future__ import annotations
 
 import logging
 
 from app.watchlist.detection import run_detection_pass
 from app.watchlist.history import prune_runs
+from app.watchlist.retention import roll_up_old_runs
 
 log = logging.getLogger("quarterdeck.watchlist")
 
@@ -26,4 +28,12 @@ def prune_job_runs() -> dict[str, int]:
     summary = prune_runs()
     if summary["deleted"]:
         log.info("watch list: pruned %s old runs of %s jobs", summary["deleted"], summary["jobs"])
+    return summary
+
+
+def roll_up_job_runs() -> dict[str, int]:
+    """Runs older than WATCHLIST_RUN_RETENTION_DAYS become daily rows, in small batches."""
+    summary = roll_up_old_runs()
+    if summary["runs"]:
+        log.info("watch list: rolled up %s old runs in %s batches", summary["runs"], summary["batches"])
     return summary

@@ -268,10 +268,13 @@ def test_the_grouped_alert_is_resolved_when_its_last_job_is_back(make_job, ping,
     assert fresh(first).alert_key is None and fresh(second).alert_key is None
 
 
-def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock):
+def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock, backend):
     from collections import Counter
 
-    from app.watchlist.detection import WATCHED, _advance, _due
+    if backend == "postgresql":
+        pytest.skip("on PostgreSQL the pass reads its jobs FOR UPDATE: the ping waits for it (the race test below)")
+
+    from app.watchlist.detection import WATCHED, _advance_batch, _due
 
     job = make_job()
     ping(job)
@@ -281,7 +284,7 @@ def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock)
     ping(job)  # ...a ping lands before it writes...
     summary = Counter()
 
-    _advance(stale, now, summary)  # ...and its compare-and-set loses
+    _advance_batch([stale], now, summary)  # ...and its compare-and-set loses
     db.session.commit()
 
     assert summary == {"lost_race": 1}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.alerting.models import AlertEvent
 from app.extensions import db
 from app.oncall import policies
-from tests.watchlist.conftest import START, alerts, detect, events_of
+from tests.watchlist.conftest import START, alerts, detect, events_of, fresh
 
 HOUR = timedelta(hours=1)
 
@@ -71,36 +71,35 @@ def test_a_job_without_a_policy_raises_an_alert_that_pages_nobody_and_says_so(ma
 
 
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
-def test_the_grouped_catch_up_alert_pages_through_the_policy_most_of_its_jobs_use(make_job, make_policy, ping,
-                                                                                   clock):
+def test_the_catch_up_raises_one_grouped_alert_per_policy(make_job, make_policy, ping, clock):
     first, most = make_policy("First"), make_policy("Most")
-    # The job on "First" comes first by id and by deadline: the majority, not the order, decides.
     jobs = [make_job(escalation_policy_id=first.id)] + [make_job(escalation_policy_id=most.id) for _ in range(3)]
     for job in jobs:
         ping(job)
     clock.move_to(START + 4 * HOUR)  # no pass ran for hours
 
-    assert detect()["grouped_alerts"] == 1
+    summary = detect()
 
-    [alert] = alerts()
-    assert (alert.policy_id, alert.policy_snapshot["name"]) == (most.id, "Most")
-    assert any(note.startswith("Step 1: paging Most on-call") for note in alert_notes(alert))
+    assert (summary["grouped_alerts"], summary["paged_in_group"]) == (2, 4)
+    by_policy = {alert.policy_snapshot["name"]: alert for alert in alerts()}
+    assert by_policy["Most"].summary.startswith("3 watched jobs")
+    assert by_policy["First"].summary.startswith("1 watched jobs")
+    assert any(note.startswith("Step 1: paging Most on-call") for note in alert_notes(by_policy["Most"]))
+    assert {fresh(job).alert_key for job in jobs[1:]} == {by_policy["Most"].dedup_key}
 
 
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
-def test_jobs_without_a_policy_do_not_outvote_those_with_one_in_the_grouped_alert(make_job, make_policy, ping,
-                                                                                   clock):
-    billing, ledger = make_policy("Billing"), make_policy("Ledger")
-    jobs = [make_job() for _ in range(3)] + [make_job(escalation_policy_id=billing.id) for _ in range(2)] \
-        + [make_job(escalation_policy_id=ledger.id)]
+def test_jobs_without_a_policy_get_their_own_grouped_alert(make_job, make_policy, ping, clock):
+    billing = make_policy("Billing")
+    jobs = [make_job() for _ in range(3)] + [make_job(escalation_policy_id=billing.id) for _ in range(2)]
     for job in jobs:
         ping(job)
     clock.move_to(START + 4 * HOUR)
 
-    assert detect()["paged_in_group"] == 6
+    assert detect()["paged_in_group"] == 5
 
-    [alert] = alerts()
-    assert alert.policy_id == billing.id
+    assert sorted((alert.policy_id == billing.id, alert.summary[:1]) for alert in alerts()) == [(False, "3"),
+                                                                                               (True, "2")]
 
 
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)

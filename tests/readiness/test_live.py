@@ -1,0 +1,71 @@
+"""The live readiness is computed once and kept: a view does not recompute it; a write or a minute does."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.conftest import count_queries
+from tests.readiness.conftest import NOV_17
+
+
+def register_reads(run) -> int:
+    """Statements reading the risk register while `run` ran: the page's top risks, plus the risks track's when
+    readiness is computed."""
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "FROM risks" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return len(seen)
+
+
+def test_a_second_view_reads_the_kept_readiness(login_as, make_risk):
+    make_risk(likelihood=5, impact=5)
+    client = login_as("crisis_team")
+    first = count_queries(client, "/readiness")
+
+    second = count_queries(client, "/readiness")
+
+    assert second < first - 5  # the tracks' queries are not sent again
+
+
+def test_a_write_makes_the_next_view_compute_afresh(login_as, make_risk):
+    client = login_as("crisis_team")
+    client.get("/readiness")
+    kept = register_reads(lambda: client.get("/readiness"))
+
+    make_risk(title="Ledger cut-over slips", likelihood=5, impact=5)  # committed through the service
+
+    assert register_reads(lambda: client.get("/readiness")) > kept
+    assert "Ledger cut-over slips" in client.get("/readiness").get_data(as_text=True)
+
+
+def test_the_kept_readiness_is_computed_again_after_a_minute(login_as, clock):
+    client = login_as("crisis_team")
+    client.get("/readiness")
+    clock.move_to(NOV_17 + timedelta(seconds=30))
+    kept = register_reads(lambda: client.get("/readiness"))
+
+    clock.move_to(NOV_17 + timedelta(seconds=61))
+
+    assert register_reads(lambda: client.get("/readiness")) > kept
+
+
+def test_a_kept_view_sends_the_same_statements_with_more_data(login_as, make_risk):
+    client = login_as("crisis_team")  # an editor: the page shows what to chase, kept with the readiness
+    make_risk(likelihood=5, impact=5)
+    client.get("/readiness")
+    few = count_queries(client, "/readiness")
+    for number in range(15):
+        make_risk(title=f"More {number}", likelihood=1 + number % 5, impact=5)
+    client.get("/readiness")  # computed afresh after the writes
+
+    assert count_queries(client, "/readiness") == few <= 15

@@ -1,0 +1,70 @@
+"""Detection is set-based: the statements a pass sends do not grow with the jobs that are fine, nor with the jobs
+a catch-up finds down (many jobs change in one statement, their timeline lines in one insert)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.watchlist.conftest import START, alerts, detect, fresh, state_changes
+
+HOUR = timedelta(hours=1)
+
+
+def statements_of(run) -> int:
+    sent = []
+
+    def note(*_args):
+        sent.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return len(sent)
+
+
+def pinged_jobs(make_job, ping, count: int) -> list:
+    jobs = [make_job(grace_minutes=10) for _ in range(count)]
+    for job in jobs:
+        ping(job)
+    return jobs
+
+
+def test_a_pass_with_nothing_due_reads_two_ranges_whatever_the_number_of_jobs(make_job, ping, clock):
+    pinged_jobs(make_job, ping, 2)
+    few = statements_of(lambda: detect(START + timedelta(minutes=30)))
+    pinged_jobs(make_job, ping, 20)
+
+    many = statements_of(lambda: detect(START + timedelta(minutes=30)))
+
+    assert few == many == 2
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_a_catch_up_costs_the_same_statements_for_4_jobs_as_for_16(make_job, ping, clock):
+    first = pinged_jobs(make_job, ping, 4)
+    small = statements_of(lambda: detect(START + 4 * HOUR))
+    assert len(alerts()) == 1
+    clock.move_to(START + 5 * HOUR)
+    pinged_jobs(make_job, ping, 16)  # new jobs, pinged at 5 h; the first four stay down
+
+    large = statements_of(lambda: detect(START + 9 * HOUR))
+
+    assert small == large
+    assert [len(alert.details.splitlines()) for alert in alerts()] == [5, 17]  # a header line and one per job
+    assert all(len(state_changes(job)) == 3 for job in first)  # new→up, up→late, late→down, each once
+    assert {fresh(job).state for job in first} == {"down"}
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_the_catch_up_records_each_change_at_its_own_moment(make_job, ping, clock):
+    jobs = pinged_jobs(make_job, ping, 3)
+
+    detect(START + 4 * HOUR)
+
+    assert state_changes(jobs[0])[1:] == [(START + HOUR, "up", "late"),
+                                          (START + HOUR + timedelta(minutes=10), "late", "down")]
