@@ -113,11 +113,12 @@ def test_a_long_list_is_paged_and_the_pager_keeps_the_filters(login_as):
     assert len(listed_ids(login_as("executive").get(next_link).get_data(as_text=True))) == 1
 
 
-def test_the_nav_offers_readiness_then_alerts_right_after_home(login_as):
+def test_an_executive_has_readiness_first_and_alerts_among_the_five_places_of_the_bar(login_as):
     html = login_as("executive").get("/alerts").get_data(as_text=True)
 
     nav = re.findall(r'<li><a href="([^"]+)"', html)
-    assert nav[:3] == ["/", "/readiness", "/alerts"]
+    assert nav[0] == "/readiness" and "/alerts" in nav[:5]
+    assert 'href="/alerts" data-place="alerts" aria-current="page"' in html  # the page being shown is marked
 
 
 # --- one alert ---------------------------------------------------------------------------------------------

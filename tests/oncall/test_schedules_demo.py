@@ -77,8 +77,9 @@ def test_every_page_links_to_the_on_call_pages(login_as):
 
     page = client.get("/").get_data(as_text=True)
 
-    for href in ("/oncall/people", "/schedules", "/rotations", "/policies", "/messages"):
+    for href in ("/oncall/people", "/schedules", "/policies", "/messages"):  # in the bar or behind More
         assert f'href="{href}"' in page
+    assert 'href="/rotations"' in client.get("/schedules").get_data(as_text=True)  # rotations: from schedules
 
 
 def test_the_demo_on_call_people_can_be_paged_and_the_executive_is_not_on_the_list(app):
