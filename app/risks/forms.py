@@ -121,6 +121,16 @@ class LinkForm(FlaskForm):
                              render_kw={"inputmode": "numeric"})
 
 
+class LinkPickForm(FlaskForm):
+    """The risk page's link form: a name typed or picked from the search; the picker also fills kind and id."""
+    target = StringField("App, job or vendor", validators=[DataRequired("Type part of a name and choose from the list."),
+                                                            Length(max=300)],
+                         description="Type part of its name, e.g. “Job · Billing run (Billing)” or “Billing run”",
+                         render_kw={"list": "link-targets", "autocomplete": "off", "maxlength": 300})
+    kind = HiddenField()
+    target_id = HiddenField()
+
+
 class ImportForm(FlaskForm):
     file = FileField("CSV file", description="UTF-8 CSV with a header row, as the export writes it")
     csv_text = HiddenField()  # the checked file, carried to the "apply" step

@@ -164,22 +164,6 @@ def test_a_risk_links_to_a_vendor_by_id_and_the_link_opens_it(app, login_as, mak
     assert f"<strong>delete</strong> R-{risk.id} link vendor: Orbis ERP" in page  # the trail keeps the removed link
 
 
-def test_the_link_picker_offers_apps_jobs_and_vendors_by_name(app, login_as, make_risk):
-    vendor = vendors.create_vendor(name="Orbis ERP", tier="critical")
-    risk = make_risk()
-    client = login_as("crisis_team")
-    page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
-    picker = page[page.index('id="link-target"'):]
-    picker = picker[:picker.index("</select>")]
-    assert '<optgroup label="Vendors">' in picker and f'<option value="vendor:{vendor.id}">Orbis ERP</option>' in picker
-
-    linked = form_post(client, f"/risks/{risk.id}/links", {"target": f"vendor:{vendor.id}"}, page_url=f"/risks/{risk.id}")
-    assert linked.status_code == 302
-    assert f'<a href="/vendors/{vendor.id}">Orbis ERP</a>' in client.get(f"/risks/{risk.id}").get_data(as_text=True)
-    unchosen = form_post(client, f"/risks/{risk.id}/links", {"target": ""}, page_url=f"/risks/{risk.id}")
-    assert unchosen.status_code == 422 and 'id="link-target-error"' in unchosen.get_data(as_text=True)
-
-
 def test_everyone_reads_the_register_but_only_editors_change_it(app, login_as, make_risk):
     risk = make_risk()
     responder = login_as("responder")
