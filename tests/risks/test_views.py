@@ -143,16 +143,16 @@ def test_comments_are_listed_newest_first(app, login_as, make_risk):
     assert client.user.name in page
 
 
-def test_a_risk_links_to_a_vendor_by_id_and_the_link_opens_it(app, login_as, make_risk):
+def test_a_risk_links_to_a_vendor_by_name_and_the_link_opens_it(app, login_as, make_risk):
     vendor = vendors.create_vendor(name="Orbis ERP", tier="critical")
     risk = make_risk()
     client = login_as("crisis_team")
-    linked = form_post(client, f"/risks/{risk.id}/links", {"kind": "vendor", "target_id": vendor.id},
+    linked = form_post(client, f"/risks/{risk.id}/links", {"target": "Vendor · Orbis ERP"},
                        page_url=f"/risks/{risk.id}")
     assert linked.status_code == 302
     page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
     assert f'<a href="/vendors/{vendor.id}">Orbis ERP</a>' in page
-    missing = form_post(client, f"/risks/{risk.id}/links", {"kind": "job", "target_id": 999},
+    missing = form_post(client, f"/risks/{risk.id}/links", {"target": "Job · Gone", "kind": "job", "target_id": 999},
                         page_url=f"/risks/{risk.id}")
     assert missing.status_code == 422 and "No job with id 999." in missing.get_data(as_text=True)
 
