@@ -20,7 +20,6 @@ NONE_CHOICE = SelectChoice("", "— choose —")
 CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in RiskCategory]
 SOURCE_CHOICES = [SelectChoice(s.value, s.label) for s in RiskSource]
 LEVEL_CHOICES = [SelectChoice(level.value, level.label) for level in RiskLevel]
-LINK_CHOICES = [SelectChoice("app", "App"), SelectChoice("job", "Job"), SelectChoice("vendor", "Vendor")]
 
 
 def score_field(label: str, words: dict[int, str], description: str) -> SelectField:
@@ -112,13 +111,6 @@ class CommentForm(FlaskForm):
 class AcknowledgeForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=2000)],
                        description="optional: what you will do, or who you asked")
-
-
-class LinkForm(FlaskForm):
-    kind = SelectField("Kind", choices=LINK_CHOICES, validators=[DataRequired()])
-    target_id = IntegerField("Id", validators=[InputRequired(), NumberRange(min=1)],
-                             description="The id of the app, job or vendor (in its page's address)",
-                             render_kw={"inputmode": "numeric"})
 
 
 class LinkPickForm(FlaskForm):
