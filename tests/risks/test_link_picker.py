@@ -48,6 +48,8 @@ def test_the_search_answers_the_first_twenty_by_name_and_refuses_a_long_query(ap
         "Job · Load 19")
     too_long = client.get("/risks/link-targets", query_string={"q": "x" * 101})
     assert too_long.status_code == 400 and "q" in too_long.get_json()["fields"]
+    refused = client.get("/risks/link-targets?q=lo%00ad")  # the request guard refuses NUL, naming the field
+    assert refused.status_code == 422 and "a NUL character" in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["responder", "executive", "admin"])
@@ -70,6 +72,10 @@ def test_a_target_chosen_in_the_picker_is_linked_by_its_kind_and_id(billing, log
     assert linked.status_code == 302
     assert f'<a href="/watchlist/jobs/{billing["run"].id}">Billing run</a>' in \
         client.get(f"/risks/{risk.id}").get_data(as_text=True)
+    hostile_ids = form_post(client, f"/risks/{risk.id}/links",  # ids the database cannot hold: the label decides
+                            {"target": "Vendor · Billington Cloud", "kind": "job", "target_id": "9" * 30},
+                            page_url=f"/risks/{risk.id}")
+    assert hostile_ids.status_code == 302 and {link.kind for link in risk.links} == {"job", "vendor"}
     again = form_post(client, f"/risks/{risk.id}/links",
                       {"target": chosen["label"], "kind": chosen["kind"], "target_id": chosen["id"]},
                       page_url=f"/risks/{risk.id}")
