@@ -7,7 +7,7 @@ table and no page, and these answer None.
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, null, select
 from werkzeug.routing import BuildError
 
 from app.extensions import db
@@ -26,13 +26,24 @@ def record_name(target: Target, record_id: int) -> str | None:
     return None if table is None else db.session.scalar(select(table.c.name).where(table.c.id == record_id))
 
 
-def named_records(target: Target, limit: int = 1000) -> list[tuple[int, str]]:
-    """(id, name) of the target's records by name, for a picker; empty when that domain is not installed."""
+def find_named(target: Target, *, containing: str = "", named: str = "", within: tuple[str, str] | None = None,
+               limit: int = 20) -> list[tuple[int, str, str | None]]:
+    """(id, name, name of the record it belongs to) of the target's records whose name contains `containing` or
+    equals `named`, ignoring case, by name; at most `limit`. `within` is (parent table, foreign key column), e.g. a
+    job's app. Empty when that domain is not installed."""
     table = named_table(target)
     if table is None:
         return []
-    return [(row.id, row.name) for row in db.session.execute(select(table.c.id, table.c.name)
-                                                                .order_by(table.c.name, table.c.id).limit(limit))]
+    parent = db.metadata.tables.get(within[0]) if within and within[1] in table.c else None
+    parent_name = parent.c.name if parent is not None else null()
+    source = table.outerjoin(parent, parent.c.id == table.c[within[1]]) if parent is not None else table
+    statement = select(table.c.id, table.c.name, parent_name).select_from(source)
+    if containing:
+        statement = statement.where(func.lower(table.c.name).contains(containing.lower(), autoescape=True))
+    if named:
+        statement = statement.where(func.lower(table.c.name) == named.lower())
+    statement = statement.order_by(func.lower(table.c.name), table.c.id).limit(limit)
+    return [(row[0], row[1], row[2]) for row in db.session.execute(statement)]
 
 
 def record_url(target: Target, record_id: int) -> str | None:

@@ -20,7 +20,6 @@ NONE_CHOICE = SelectChoice("", "— choose —")
 CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in RiskCategory]
 SOURCE_CHOICES = [SelectChoice(s.value, s.label) for s in RiskSource]
 LEVEL_CHOICES = [SelectChoice(level.value, level.label) for level in RiskLevel]
-LINK_CHOICES = [SelectChoice("app", "App"), SelectChoice("job", "Job"), SelectChoice("vendor", "Vendor")]
 
 
 def score_field(label: str, words: dict[int, str], description: str) -> SelectField:
@@ -114,11 +113,14 @@ class AcknowledgeForm(FlaskForm):
                        description="optional: what you will do, or who you asked")
 
 
-class LinkForm(FlaskForm):
-    kind = SelectField("Kind", choices=LINK_CHOICES, validators=[DataRequired()])
-    target_id = IntegerField("Id", validators=[InputRequired(), NumberRange(min=1)],
-                             description="The id of the app, job or vendor (in its page's address)",
-                             render_kw={"inputmode": "numeric"})
+class LinkPickForm(FlaskForm):
+    """The risk page's link form: a name typed or picked from the search; the picker also fills kind and id."""
+    target = StringField("App, job or vendor", validators=[DataRequired("Type part of a name and choose from the list."),
+                                                            Length(max=300)],
+                         description="Type part of its name, e.g. “Job · Billing run (Billing)” or “Billing run”",
+                         render_kw={"list": "link-targets", "autocomplete": "off", "maxlength": 300})
+    kind = HiddenField()
+    target_id = HiddenField()
 
 
 class ImportForm(FlaskForm):

@@ -4,17 +4,17 @@ A form that fails is shown again on the risk page with its errors next to its fi
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from app.access import allow
+from app.api.support import error_response
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.forms_common import form_values
 from app.reviews.queries import decisions_for_risk
-from app.risks import actions, cadence, charts, escalations, history, services, workflow
-from app.risks.forms import ActionForm, ActionStatusForm, CommentForm, LinkForm, TransitionForm
+from app.risks import actions, cadence, charts, escalations, history, link_targets, services, workflow
+from app.risks.forms import ActionForm, ActionStatusForm, CommentForm, LinkPickForm, TransitionForm
 from app.risks.scoring import current_settings
 from app.risks.views import bp
 from app.views_common import apply_domain_error
@@ -27,7 +27,7 @@ def render_risk(risk, *, status: int = 200, **forms):
     periods = history.score_history(risk)
     blank = {"transition_form": TransitionForm(formdata=None), "action_form": ActionForm(formdata=None),
              "status_form": ActionStatusForm(formdata=None), "comment_form": CommentForm(formdata=None),
-             "link_form": LinkForm(formdata=None)}
+             "link_form": LinkPickForm(formdata=None)}
     blank.update(forms)
     return render_template(
         "risks/risk.html", risk=risk, today=today, settings=settings,
@@ -35,7 +35,6 @@ def render_risk(risk, *, status: int = 200, **forms):
         overdue_review=cadence.is_review_overdue(risk, today),
         action_flags={a.id: (actions.is_overdue(a, today), actions.is_after_close(a)) for a in risk.actions},
         links=[(link, services.link_url(link)) for link in risk.links], comments=services.comments(risk),
-        link_choices=services.link_choices(),
         periods=list(reversed(periods)), chart=charts.score_chart(periods), trail=history.audit_trail(risk),
         trail_total=history.trail_length(risk), decisions=decisions_for_risk(risk.id),
         escalations=escalations.escalations_of(risk),
@@ -149,27 +148,27 @@ def add_comment(risk_id: int):
 @allow(EDITORS)
 def add_link(risk_id: int):
     risk = services.get_risk(risk_id)
-    form = LinkForm(formdata=_picked(request.form))
+    form = LinkPickForm()
     if form.validate_on_submit():
         try:
-            link = services.add_link(risk, **form_values(form))
+            kind, target_id = link_targets.chosen(form.kind.data, form.target_id.data, form.target.data)
+            link = services.add_link(risk, kind=kind, target_id=target_id)
         except DomainError as error:
-            apply_domain_error(form, error)
+            form.target.errors.append(error.message)  # every refusal here is about the one field a person sees
         else:
             flash(f"Linked to {link.kind} {link.label}.", "success")
             return _back(risk, "links")
     return render_risk(risk, status=422, link_form=form)
 
 
-def _picked(posted: MultiDict) -> MultiDict:
-    """The page's picker sends "job:12" as `target`; the form (shared with the API) takes a kind and an id."""
-    target = posted.get("target", "")
-    if ":" not in target:
-        return posted
-    kind, _, target_id = target.partition(":")
-    values = MultiDict(posted)
-    values["kind"], values["target_id"] = kind, target_id
-    return values
+@bp.route("/risks/link-targets")
+@allow(EVERYONE)
+def search_link_targets():
+    """The picker's search: the first matches by name across apps, jobs and vendors, as JSON."""
+    query = request.args.get("q", "")
+    if len(query) > link_targets.QUERY_MAX:
+        return error_response(400, "The search is too long.", {"q": f"Use at most {link_targets.QUERY_MAX} characters."})
+    return jsonify(targets=[target.as_json() for target in link_targets.search(query)])
 
 
 @bp.route("/risks/<int:risk_id>/links/<int:link_id>/delete", methods=["POST"])

@@ -17,7 +17,7 @@ from app.auth.models import User
 from app.calendar.services import fiscal_start_month, person_calendar, quarter_for
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.extensions import db
-from app.record_links import named_records, named_table, record_name, record_url
+from app.record_links import named_table, record_name, record_url
 from app.risks import cadence, history
 from app.risks.models import (LIVE_STATUSES, PENDING_ACTION_STATUSES, WORKED_STATUSES, Risk, RiskAction, RiskCategory,
                               RiskComment, RiskLevel, RiskLink, RiskSettings, RiskSource, RiskStatus)
@@ -234,12 +234,6 @@ def add_comment(risk: Risk, *, author: User, body: str) -> RiskComment:
 def comments(risk: Risk, limit: int = 200) -> list[RiskComment]:
     return list(db.session.scalars(select(RiskComment).where(RiskComment.risk_id == risk.id)
                                    .order_by(RiskComment.created_at.desc(), RiskComment.id.desc()).limit(limit)))
-
-
-def link_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """For the link picker: (kind, [("kind:id", name), ...]) per installed kind, names in order."""
-    return [(kind, [(f"{kind}:{record_id}", name) for record_id, name in named_records(target)])
-            for kind, target in LINK_KINDS.items() if named_table(target) is not None]
 
 
 def link_target_label(kind: str, target_id: int) -> str:

@@ -143,16 +143,16 @@ def test_comments_are_listed_newest_first(app, login_as, make_risk):
     assert client.user.name in page
 
 
-def test_a_risk_links_to_a_vendor_by_id_and_the_link_opens_it(app, login_as, make_risk):
+def test_a_risk_links_to_a_vendor_by_name_and_the_link_opens_it(app, login_as, make_risk):
     vendor = vendors.create_vendor(name="Orbis ERP", tier="critical")
     risk = make_risk()
     client = login_as("crisis_team")
-    linked = form_post(client, f"/risks/{risk.id}/links", {"kind": "vendor", "target_id": vendor.id},
+    linked = form_post(client, f"/risks/{risk.id}/links", {"target": "Vendor · Orbis ERP"},
                        page_url=f"/risks/{risk.id}")
     assert linked.status_code == 302
     page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
     assert f'<a href="/vendors/{vendor.id}">Orbis ERP</a>' in page
-    missing = form_post(client, f"/risks/{risk.id}/links", {"kind": "job", "target_id": 999},
+    missing = form_post(client, f"/risks/{risk.id}/links", {"target": "Job · Gone", "kind": "job", "target_id": 999},
                         page_url=f"/risks/{risk.id}")
     assert missing.status_code == 422 and "No job with id 999." in missing.get_data(as_text=True)
 
@@ -162,22 +162,6 @@ def test_a_risk_links_to_a_vendor_by_id_and_the_link_opens_it(app, login_as, mak
     page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
     assert "Not linked to anything." in page
     assert f"<strong>delete</strong> R-{risk.id} link vendor: Orbis ERP" in page  # the trail keeps the removed link
-
-
-def test_the_link_picker_offers_apps_jobs_and_vendors_by_name(app, login_as, make_risk):
-    vendor = vendors.create_vendor(name="Orbis ERP", tier="critical")
-    risk = make_risk()
-    client = login_as("crisis_team")
-    page = client.get(f"/risks/{risk.id}").get_data(as_text=True)
-    picker = page[page.index('id="link-target"'):]
-    picker = picker[:picker.index("</select>")]
-    assert '<optgroup label="Vendors">' in picker and f'<option value="vendor:{vendor.id}">Orbis ERP</option>' in picker
-
-    linked = form_post(client, f"/risks/{risk.id}/links", {"target": f"vendor:{vendor.id}"}, page_url=f"/risks/{risk.id}")
-    assert linked.status_code == 302
-    assert f'<a href="/vendors/{vendor.id}">Orbis ERP</a>' in client.get(f"/risks/{risk.id}").get_data(as_text=True)
-    unchosen = form_post(client, f"/risks/{risk.id}/links", {"target": ""}, page_url=f"/risks/{risk.id}")
-    assert unchosen.status_code == 422 and 'id="link-target-error"' in unchosen.get_data(as_text=True)
 
 
 def test_everyone_reads_the_register_but_only_editors_change_it(app, login_as, make_risk):
