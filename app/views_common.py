@@ -28,6 +28,11 @@ def page_args() -> tuple[int, int]:
     return max(page, 1), min(max(per_page, 1), 200)
 
 
+def keyset_args() -> tuple[str | None, str | None, int]:
+    """The ?after= and ?before= cursors and the bounded ?per_page= of a list paged by keyset (app/keyset.py)."""
+    return request.args.get("after") or None, request.args.get("before") or None, page_args()[1]
+
+
 def csv_import_text(form: FlaskForm, decode: Callable[[bytes], str]) -> tuple[str, bool]:
     """The text of a CSV import page's file and whether this post applies it: the first post checks the
     uploaded file (a dry run), the second applies the same text, carried in the form's hidden `csv_text`."""

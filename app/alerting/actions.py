@@ -22,6 +22,7 @@ from app.auth.models import User
 from app.auth.roles import EDITORS, Role
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.oncall.models import ContactMethod
 from app.timeutil import utcnow
 
@@ -34,15 +35,18 @@ TEST_MESSAGE_PAUSE = timedelta(minutes=1)  # one batch of test messages per pers
 
 # --- reading -----------------------------------------------------------------------------------------------
 
-def alert_query(*, status: str | None = None, severity: str | None = None) -> Select:
-    """Alerts to list: open first (triggered, then acknowledged), newest first, then resolved, newest first."""
+_OPEN_FIRST = case((Alert.status == AlertStatus.TRIGGERED.value, 0),
+                   (Alert.status == AlertStatus.ACKNOWLEDGED.value, 1), else_=2)
+ALERT_ORDER = [_OPEN_FIRST, Alert.created_at.desc(), Alert.id.desc()]
+
+
+def alerts_matching(*, status: str | None = None, severity: str | None = None) -> Select:
+    """Alerts to list, unordered; Invalid naming the filter that is not one of the offered values."""
     if status and status not in STATUS_FILTERS:
         raise Invalid(f"Use one of: {', '.join(STATUS_FILTERS)}.", "status")
     if severity and severity not in SEVERITIES:
         raise Invalid(f"Use one of: {', '.join(SEVERITIES)}.", "severity")
-    rank = case((Alert.status == AlertStatus.TRIGGERED.value, 0),
-                (Alert.status == AlertStatus.ACKNOWLEDGED.value, 1), else_=2)
-    query = select(Alert).order_by(rank, Alert.created_at.desc(), Alert.id.desc())
+    query = select(Alert)
     if status == OPEN:
         query = query.where(Alert.status != AlertStatus.RESOLVED.value)
     elif status:
@@ -50,6 +54,18 @@ def alert_query(*, status: str | None = None, severity: str | None = None) -> Se
     if severity:
         query = query.where(Alert.severity == severity)
     return query
+
+
+def alert_query(*, status: str | None = None, severity: str | None = None) -> Select:
+    """Alerts to list: open first (triggered, then acknowledged), newest first, then resolved, newest first."""
+    return alerts_matching(status=status, severity=severity).order_by(*ALERT_ORDER)
+
+
+def alerts_page(*, status: str | None = None, severity: str | None = None, after: str | None = None,
+                before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of the alert list in alert_query's order, after or before a cursor (app/keyset.py)."""
+    return keyset_page(alerts_matching(status=status, severity=severity), ALERT_ORDER, after=after, before=before,
+                       per_page=per_page)
 
 
 def open_alert_count() -> int:

@@ -41,6 +41,9 @@ class Alert(db.Model):
               sqlite_where=text("status != 'resolved' AND dedup_key IS NOT NULL"),
               postgresql_where=text("status != 'resolved' AND dedup_key IS NOT NULL")),
         Index("ix_alerts_status_next_escalation", "status", "next_escalation_at"),
+        # The alert list's filters, each in the list's newest-first order within a status.
+        Index("ix_alerts_status_created", "status", "created_at", "id"),
+        Index("ix_alerts_severity_created", "severity", "created_at", "id"),
         Index("ix_alerts_status_ack_deadline", "status", "ack_deadline"),
         CheckConstraint(f"source IN {SOURCES!r}", name="source"),
         CheckConstraint(f"severity IN {SEVERITIES!r}", name="severity"),

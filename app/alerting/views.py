@@ -16,7 +16,7 @@ from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
 from app.extensions import db
 from app.providers import provided
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args, page_args
 from app.web import localtime
 
 bp = Blueprint("alerting", __name__)
@@ -51,8 +51,8 @@ def alerts():
     form = AlertFilterForm(formdata=request.args)
     # A bad filter is shown next to its input (422) and the whole list is shown meanwhile.
     filters = {"status": form.status.data, "severity": form.severity.data} if form.validate() else {}
-    page, per_page = page_args()
-    alerts_page = db.paginate(actions.alert_query(**filters), page=page, per_page=per_page, error_out=False)
+    after, before, per_page = keyset_args()
+    alerts_page = actions.alerts_page(**filters, after=after, before=before, per_page=per_page)
     args = {name: value for name, value in filters.items() if value}
     if "per_page" in request.args:
         args["per_page"] = per_page  # the pager keeps the page size too

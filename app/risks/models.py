@@ -122,6 +122,8 @@ class Risk(Audited, db.Model):
         CheckConstraint("status <> 'closed' OR close_reason <> ''", name="close_reason_given"),
         Index("ix_risks_status_level", "status", "level"),
         Index("ix_risks_score", "likelihood", "impact"),
+        Index("ix_risks_quarter", "fiscal_year", "quarter"),  # the register's quarter filter
+        Index("ix_risks_title_id", "title", "id"),  # the register's title sort, in keyset order
     )
     # Bookkeeping that changes with every touch; the trail already shows what changed.
     __audit_ignore__ = frozenset({"updated_at"})

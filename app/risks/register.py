@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.request_guard import database_int
 from app.auth.models import User
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.risks.models import (LIVE_STATUSES, PENDING_ACTION_STATUSES, Risk, RiskAction, RiskCategory, RiskLevel,
                               RiskStatus)
 from app.risks.scoring import SCALE
@@ -113,11 +114,25 @@ def _filtered(query: Select, f: RegisterFilter, today: date, *, cell: bool = Tru
     return query
 
 
+def sort_order(sort: str) -> list[Any]:
+    """The ORDER BY of the sort named `sort` (the default one for a name it does not know); each ends with the id."""
+    return SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
+
+
+def register_rows(f: RegisterFilter, today: date) -> Select:
+    """Risks matching `f` with their owners, unordered (the register page orders and pages them by keyset)."""
+    return _filtered(select(Risk), f, today).options(selectinload(Risk.owner), selectinload(Risk.accepted_by))
+
+
+def register_page(f: RegisterFilter, today: date, sort: str, *, after: str | None, before: str | None,
+                  per_page: int) -> KeysetPage:
+    """One page of the register in the order `sort` names, after or before a cursor (app/keyset.py)."""
+    return keyset_page(register_rows(f, today), sort_order(sort), after=after, before=before, per_page=per_page)
+
+
 def register_query(f: RegisterFilter, today: date, sort: str = DEFAULT_SORT) -> Select:
     """Risks matching `f`, in the order `sort` names, with their owners."""
-    order = SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
-    return (_filtered(select(Risk), f, today).options(selectinload(Risk.owner), selectinload(Risk.accepted_by))
-            .order_by(*order))
+    return register_rows(f, today).order_by(*sort_order(sort))
 
 
 def heat_map(f: RegisterFilter, today: date) -> dict[tuple[int, int], int]:

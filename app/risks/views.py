@@ -11,14 +11,13 @@ from flask_login import current_user
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
-from app.extensions import db
 from app.forms_common import form_values
 from app.risks import actions, cadence, charts, history, register, services
 from app.risks.forms import NewRiskForm, RiskForm
 from app.risks.models import LEVEL_ORDER, RiskCategory, RiskStatus
 from app.risks.scoring import current_settings, grid_rows_for_display
 from app.timeutil import to_zone
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args
 
 bp = Blueprint("risks", __name__)
 
@@ -34,12 +33,12 @@ def register_page():
     today = cadence.team_today(settings)
     criteria = register.parse_filter(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in register.SORTS else register.DEFAULT_SORT
-    page, per_page = page_args()
-    listing = db.paginate(register.register_query(criteria, today, sort), page=page, per_page=per_page,
-                          error_out=False)
+    after, before, per_page = keyset_args()
+    listing = register.register_page(criteria, today, sort, after=after, before=before, per_page=per_page)
     trend = history.open_trend(zone=settings.review_zone)
     return render_template(
         "risks/register.html", listing=listing, criteria=criteria, args=criteria.args(), sort=sort,
+        pager_args=dict(criteria.args(), sort=sort, **({"per_page": per_page} if "per_page" in request.args else {})),
         cell_free_args={k: v for k, v in criteria.args().items() if k not in ("likelihood", "impact")},
         sorts=register.SORTS, today=today, counts=actions.action_counts([r.id for r in listing.items], today),
         heat=register.heat_map(criteria, today), grid=grid_rows_for_display(settings.grid),

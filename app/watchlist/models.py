@@ -77,6 +77,7 @@ class Job(Audited, db.Model):
     __tablename__ = "watch_jobs"
     __table_args__ = (
         UniqueConstraint("app_id", "name"),
+        Index("ix_watch_jobs_state", "state"),  # the watch list's state filter
         Index("ix_watch_jobs_next_deadline", "next_deadline"),
         # Partial: the detector's "alert_key IS NULL" must not pick this index over next_deadline's.
         Index("ix_watch_jobs_alert_key", "alert_key", sqlite_where=text("alert_key IS NOT NULL"),

@@ -15,7 +15,7 @@ from app.errors import DomainError
 from app.forms_common import form_values
 from app.providers import provided
 from app.timeutil import utcnow
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args, page_args
 from app.watchlist import history, job_csv, reliability, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
 from app.watchlist.models import STATES, Job
@@ -32,14 +32,17 @@ def _int_arg(name: str) -> int | None:
 @bp.route("/watchlist")
 @allow(EVERYONE)
 def index():
-    page, per_page = page_args()
+    after, before, per_page = keyset_args()
     # Several states at once ("down" and "late": what needs someone now); unknown ones are ignored.
     filters = {"app_id": _int_arg("app_id"), "owner_id": _int_arg("owner_id"),
                "states": [state for state in STATES if state in request.args.getlist("state")]}
-    jobs, total = services.list_jobs(**filters, page=page, per_page=per_page)
+    listing = services.jobs_page(**filters, after=after, before=before, per_page=per_page)
+    jobs = listing.items
     now = utcnow()
     last_runs = history.last_runs(jobs)
-    return render_template("watchlist/index.html", jobs=jobs, total=total, page=page, per_page=per_page,
+    pager_args = {key: value for key, value in request.args.to_dict(flat=False).items()
+                  if key not in ("after", "before")}
+    return render_template("watchlist/index.html", jobs=jobs, listing=listing, pager_args=pager_args,
                            filters=filters, apps=services.list_apps(), owners=services.job_owners(), states=STATES,
                            next_expected={job.id: services.next_expected(job, now) for job in jobs},
                            last_run={job_id: (run.outcome, history.describe_run(run, now))
