@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.timeutil import utcnow
-from app.watchlist import bulk, catch_up
+from app.watchlist import bulk, catch_up, overdue
 from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
 from app.watchlist.paging import hold_for_maintenance, page_job
 from app.watchlist.states import WHY, record
@@ -49,7 +49,14 @@ def _due(now: datetime, *conditions):
         .with_for_update(skip_locked=True)  # PostgreSQL: another scheduler skips the jobs this pass holds
 
 
+def _catch_up_cutoff(now: datetime) -> datetime:
+    return now - timedelta(minutes=int(current_app.config["WATCHLIST_CATCHUP_MINUTES"]))
+
+
 def _advance_states(now: datetime, summary: Counter) -> None:
+    # After downtime most due jobs are long overdue: they go down in a few statements, whatever their number.
+    summary.update(overdue.move_overdue_down(now, _catch_up_cutoff(now)))
+    db.session.commit()
     seen: set[int] = set()
     while True:
         rows = [row for row in db.session.execute(_due(now, Job.state.in_(WATCHED))).all() if row.id not in seen]
@@ -116,7 +123,7 @@ def _mark_runs_too_slow(row) -> None:
 
 def _raise_due_pages(now: datetime, summary: Counter) -> None:
     config = current_app.config
-    cutoff = now - timedelta(minutes=int(config["WATCHLIST_CATCHUP_MINUTES"]))
+    cutoff = _catch_up_cutoff(now)
     rows = db.session.execute(
         select(Job.id, Job.next_deadline, Job.escalation_policy_id)
         .where(Job.next_deadline <= now, Job.state == JobState.DOWN.value, Job.alert_key.is_(None))
@@ -124,7 +131,7 @@ def _raise_due_pages(now: datetime, summary: Counter) -> None:
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
     if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):
-        _page_catch_up(catch_up, now, summary)
+        _page_catch_up(catch_up, now, cutoff, summary)
     else:
         fresh = catch_up + fresh
     for row in fresh:
@@ -165,14 +172,11 @@ def _page_one(row, now: datetime, summary: Counter) -> None:
         summary["page_failed"] += 1
 
 
-def _page_catch_up(rows: list, now: datetime, summary: Counter) -> None:
+def _page_catch_up(rows: list, now: datetime, cutoff: datetime, summary: Counter) -> None:
     base = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
     try:
-        won: set[int] = set()
-        for first in range(0, len(rows), BATCH):
-            won |= bulk.claim_pages([(row.id, row.next_deadline, catch_up.group_key(base, row.escalation_policy_id))
-                                     for row in rows[first:first + BATCH]])
-        _count_lost(summary, len(rows) - len(won))
+        won = catch_up.claim_all(base, cutoff)
+        _count_lost(summary, len({row.id for row in rows} - won))
         held = _hold_jobs_in_maintenance(won, now, summary)
         groups = catch_up.page_groups(sorted(won - held), now, base)
         if groups:
