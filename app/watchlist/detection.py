@@ -54,14 +54,21 @@ def _catch_up_cutoff(now: datetime) -> datetime:
 
 
 def _advance_states(now: datetime, summary: Counter) -> None:
-    # After downtime most due jobs are long overdue: they go down in a few statements, whatever their number.
-    summary.update(overdue.move_overdue_down(now, _catch_up_cutoff(now)))
-    db.session.commit()
     seen: set[int] = set()
+    cutoff, caught_up = _catch_up_cutoff(now), False
     while True:
         rows = [row for row in db.session.execute(_due(now, Job.state.in_(WATCHED))).all() if row.id not in seen]
         if not rows:
             return
+        if not caught_up and rows[0].next_deadline < cutoff:
+            # Oldest first: a deadline past the catch-up cutoff means no pass ran for a while, and then most due
+            # jobs are long overdue. They go down in a few statements whatever their number; the batches below
+            # take the rest (still within their grace, running too long).
+            caught_up = True
+            db.session.rollback()  # the batch read is not kept: the move chooses its jobs itself
+            summary.update(overdue.move_overdue_down(now, cutoff))
+            db.session.commit()
+            continue
         seen.update(row.id for row in rows)
         _advance_batch(rows, now, summary)
         db.session.commit()
@@ -176,9 +183,9 @@ def _page_catch_up(rows: list, now: datetime, cutoff: datetime, summary: Counter
     base = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
     try:
         won = catch_up.claim_all(base, cutoff)
-        _count_lost(summary, len({row.id for row in rows} - won))
-        held = _hold_jobs_in_maintenance(won, now, summary)
-        groups = catch_up.page_groups(sorted(won - held), now, base)
+        _count_lost(summary, len({row.id for row in rows} - {row.id for row in won}))
+        held = _hold_jobs_in_maintenance({row.id for row in won}, now, summary)
+        groups = catch_up.page_groups([row for row in won if row.id not in held], now)
         if groups:
             summary["paged_in_group"] += sum(groups.values())
             summary["grouped_alerts"] += len(groups)
@@ -195,8 +202,11 @@ def _hold_jobs_in_maintenance(ids: set[int], now: datetime, summary: Counter) ->
     held = set()
     for job in db.session.scalars(select(Job).where(Job.id.in_(with_windows))
                                   .execution_options(populate_existing=True)):
+        claimed_key = job.alert_key
         if _hold_or_none(job, now, summary):
             held.add(job.id)
+        else:
+            job.alert_key = claimed_key  # no window open now: it pages with its group
     db.session.flush()
     return held
 
