@@ -23,15 +23,11 @@ from app.watchlist.paging import DETAILS_ROOM, REASONS, job_url
 POLICY_SUFFIX = ":policy-"
 
 
-def group_key(base: str, policy_id: int | None) -> str:
-    """The dedup key of a catch-up group: the pass's key, and the policy when the jobs have one."""
-    return base if policy_id is None else f"{base}{POLICY_SUFFIX}{policy_id}"
-
-
 def claim_all(base: str, cutoff: datetime) -> list:
     """Compare-and-set every unpaged job down since before `cutoff` onto this pass's group keys; the rows won.
 
-    One UPDATE whose condition is the claim itself (down, no alert key): a job a ping brought back or another pass
+    A group's key (the alert's dedup key) is the pass's key, and the policy when the jobs have one. One UPDATE
+    whose condition is the claim itself (down, no alert key): a job a ping brought back or another pass
     claimed first is not touched. On PostgreSQL the jobs are chosen FOR UPDATE SKIP LOCKED, so a second scheduler
     neither waits on nor takes the jobs this one holds. The same statement clears their deadline (a grouped job
     waits for none) and returns what the alert lists, so each job is written once and read by no other query.
