@@ -7,9 +7,11 @@
 - Changes are recorded at the moment they theoretically happened (the deadline), not when the pass noticed
   them, so downtime figures stay exact when the scheduler was late; a job that missed both its slot and its
   grace while no pass ran gets both changes, each at its own moment.
-- Catch-up: pages whose deadline is more than WATCHLIST_CATCHUP_MINUTES old can only mean no pass ran for a
-  while (passes run every few seconds). When at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one
-  pass, they go out as ONE grouped alert instead of one per job.
+- Catch-up: deadlines more than WATCHLIST_CATCHUP_MINUTES old can only mean no pass ran for a while (passes
+  run every few seconds). The jobs already past their grace then go down in a few statements (overdue.py), and
+  when at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one pass, they are claimed by one statement and
+  go out as ONE grouped alert per escalation policy instead of one per job (catch_up.py): the statements of a
+  catch-up do not grow with the number of late jobs.
 """
 from __future__ import annotations
 
