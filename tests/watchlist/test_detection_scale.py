@@ -86,3 +86,16 @@ def test_the_catch_up_records_each_change_at_its_own_moment(make_job, ping, cloc
 
     assert state_changes(jobs[0])[1:] == [(START + HOUR, "up", "late"),
                                           (START + HOUR + timedelta(minutes=10), "late", "down")]
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_the_catch_up_keeps_the_microseconds_of_each_moment(make_job, ping, clock):
+    pinged_at = START + timedelta(seconds=7, microseconds=123456)
+    clock.move_to(pinged_at)
+    jobs = pinged_jobs(make_job, ping, 3)
+
+    detect(START + 4 * HOUR)
+
+    went_down = pinged_at + HOUR + timedelta(minutes=10)
+    assert state_changes(jobs[0])[1:] == [(pinged_at + HOUR, "up", "late"), (went_down, "late", "down")]
+    assert fresh(jobs[0]).down_since == went_down
