@@ -26,9 +26,6 @@ MARK_DOWN = update(JOBS).where(*_COMPARED).values(
     down_reason=bindparam("b_reason"), next_deadline=bindparam("b_moment"), alert_key=None, due_at=None)
 MARK_LATE = update(JOBS).where(*_COMPARED).values(
     state=JobState.LATE.value, state_changed_at=bindparam("b_moment"), next_deadline=bindparam("b_next"))
-CLAIM_PAGE = update(JOBS).where(
-    JOBS.c.id == bindparam("b_id"), JOBS.c.state == JobState.DOWN.value, JOBS.c.alert_key.is_(None),
-    JOBS.c.next_deadline == bindparam("b_deadline")).values(alert_key=bindparam("b_key"))
 
 
 # PostgreSQL: each batch is ONE statement over arrays (unnest), and RETURNING names the jobs it won. The
@@ -46,14 +43,7 @@ FROM unnest(CAST(:b_id AS integer[]), CAST(:b_state AS text[]), CAST(:b_deadline
             CAST(:b_moment AS timestamptz[]), CAST(:b_next AS timestamptz[])) AS v(id, old_state, old_deadline, moment, next)
 WHERE j.id = ANY(CAST(:b_id AS integer[])) AND j.id = v.id AND j.state = v.old_state
   AND j.next_deadline = v.old_deadline RETURNING j.id""")
-PG_CLAIM_PAGE = text("""
-UPDATE watch_jobs AS j SET alert_key = v.key
-FROM unnest(CAST(:b_id AS integer[]), CAST(:b_deadline AS timestamptz[]), CAST(:b_key AS text[]))
-     AS v(id, old_deadline, key)
-WHERE j.id = ANY(CAST(:b_id AS integer[])) AND j.id = v.id AND j.state = 'down' AND j.alert_key IS NULL
-  AND j.next_deadline = v.old_deadline
-RETURNING j.id""")
-PG_STATEMENTS = {id(MARK_DOWN): PG_MARK_DOWN, id(MARK_LATE): PG_MARK_LATE, id(CLAIM_PAGE): PG_CLAIM_PAGE}
+PG_STATEMENTS = {id(MARK_DOWN): PG_MARK_DOWN, id(MARK_LATE): PG_MARK_LATE}
 
 
 def _apply(statement, params: list[dict], wrote: dict[int, tuple], columns: tuple) -> set[int]:
@@ -82,13 +72,6 @@ def mark_late(changes: list[tuple[int, str, datetime, datetime, datetime]]) -> s
     params = [{"b_id": i, "b_state": s, "b_deadline": d, "b_moment": m, "b_next": n} for i, s, d, m, n in changes]
     return _apply(MARK_LATE, params, {i: (JobState.LATE.value, m, n) for i, _s, _d, m, n in changes},
                   (JOBS.c.state, JOBS.c.state_changed_at, JOBS.c.next_deadline))
-
-
-def claim_pages(claims: list[tuple[int, datetime, str]]) -> set[int]:
-    """[(id, deadline read, alert key)] -> each down job still unpaged at that deadline takes its key; the ids won."""
-    params = [{"b_id": i, "b_deadline": d, "b_key": k} for i, d, k in claims]
-    return _apply(CLAIM_PAGE, params, {i: (JobState.DOWN.value, d, k) for i, d, k in claims},
-                  (JOBS.c.state, JOBS.c.next_deadline, JOBS.c.alert_key))
 
 
 def record_many(events: list[dict]) -> None:

@@ -7,9 +7,11 @@
 - Changes are recorded at the moment they theoretically happened (the deadline), not when the pass noticed
   them, so downtime figures stay exact when the scheduler was late; a job that missed both its slot and its
   grace while no pass ran gets both changes, each at its own moment.
-- Catch-up: pages whose deadline is more than WATCHLIST_CATCHUP_MINUTES old can only mean no pass ran for a
-  while (passes run every few seconds). When at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one
-  pass, they go out as ONE grouped alert instead of one per job.
+- Catch-up: deadlines more than WATCHLIST_CATCHUP_MINUTES old can only mean no pass ran for a while (passes
+  run every few seconds). The jobs already past their grace then go down in a few statements (overdue.py), and
+  when at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one pass, they are claimed by one statement and
+  go out as ONE grouped alert per escalation policy instead of one per job (catch_up.py): the statements of a
+  catch-up do not grow with the number of late jobs.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.timeutil import utcnow
-from app.watchlist import bulk, catch_up
+from app.watchlist import bulk, catch_up, overdue
 from app.watchlist.models import Job, JobRun, JobState, MaintenanceWindow, RunOutcome
 from app.watchlist.paging import hold_for_maintenance, page_job
 from app.watchlist.states import WHY, record
@@ -49,12 +51,26 @@ def _due(now: datetime, *conditions):
         .with_for_update(skip_locked=True)  # PostgreSQL: another scheduler skips the jobs this pass holds
 
 
+def _catch_up_cutoff(now: datetime) -> datetime:
+    return now - timedelta(minutes=int(current_app.config["WATCHLIST_CATCHUP_MINUTES"]))
+
+
 def _advance_states(now: datetime, summary: Counter) -> None:
     seen: set[int] = set()
+    cutoff, caught_up = _catch_up_cutoff(now), False
     while True:
         rows = [row for row in db.session.execute(_due(now, Job.state.in_(WATCHED))).all() if row.id not in seen]
         if not rows:
             return
+        if not caught_up and rows[0].next_deadline < cutoff:
+            # Oldest first: a deadline past the catch-up cutoff means no pass ran for a while, and then most due
+            # jobs are long overdue. They go down in a few statements whatever their number; the batches below
+            # take the rest (still within their grace, running too long).
+            caught_up = True
+            db.session.rollback()  # the batch read is not kept: the move chooses its jobs itself
+            summary.update(overdue.move_overdue_down(now, cutoff))
+            db.session.commit()
+            continue
         seen.update(row.id for row in rows)
         _advance_batch(rows, now, summary)
         db.session.commit()
@@ -116,7 +132,7 @@ def _mark_runs_too_slow(row) -> None:
 
 def _raise_due_pages(now: datetime, summary: Counter) -> None:
     config = current_app.config
-    cutoff = now - timedelta(minutes=int(config["WATCHLIST_CATCHUP_MINUTES"]))
+    cutoff = _catch_up_cutoff(now)
     rows = db.session.execute(
         select(Job.id, Job.next_deadline, Job.escalation_policy_id)
         .where(Job.next_deadline <= now, Job.state == JobState.DOWN.value, Job.alert_key.is_(None))
@@ -124,7 +140,7 @@ def _raise_due_pages(now: datetime, summary: Counter) -> None:
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
     if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):
-        _page_catch_up(catch_up, now, summary)
+        _page_catch_up(catch_up, now, cutoff, summary)
     else:
         fresh = catch_up + fresh
     for row in fresh:
@@ -165,16 +181,13 @@ def _page_one(row, now: datetime, summary: Counter) -> None:
         summary["page_failed"] += 1
 
 
-def _page_catch_up(rows: list, now: datetime, summary: Counter) -> None:
+def _page_catch_up(rows: list, now: datetime, cutoff: datetime, summary: Counter) -> None:
     base = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
     try:
-        won: set[int] = set()
-        for first in range(0, len(rows), BATCH):
-            won |= bulk.claim_pages([(row.id, row.next_deadline, catch_up.group_key(base, row.escalation_policy_id))
-                                     for row in rows[first:first + BATCH]])
-        _count_lost(summary, len(rows) - len(won))
-        held = _hold_jobs_in_maintenance(won, now, summary)
-        groups = catch_up.page_groups(sorted(won - held), now, base)
+        won = catch_up.claim_all(base, cutoff)
+        _count_lost(summary, len({row.id for row in rows} - {row.id for row in won}))
+        held = _hold_jobs_in_maintenance({row.id for row in won}, now, summary)
+        groups = catch_up.page_groups([row for row in won if row.id not in held], now)
         if groups:
             summary["paged_in_group"] += sum(groups.values())
             summary["grouped_alerts"] += len(groups)
@@ -191,8 +204,11 @@ def _hold_jobs_in_maintenance(ids: set[int], now: datetime, summary: Counter) ->
     held = set()
     for job in db.session.scalars(select(Job).where(Job.id.in_(with_windows))
                                   .execution_options(populate_existing=True)):
+        claimed_key = job.alert_key
         if _hold_or_none(job, now, summary):
             held.add(job.id)
+        else:
+            job.alert_key = claimed_key  # no window open now: it pages with its group
     db.session.flush()
     return held
 

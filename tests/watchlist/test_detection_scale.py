@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
+from app.watchlist import detection
 from tests.watchlist.conftest import START, alerts, detect, fresh, state_changes
 
 HOUR = timedelta(hours=1)
@@ -61,6 +62,23 @@ def test_a_catch_up_costs_the_same_statements_for_4_jobs_as_for_16(make_job, pin
 
 
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_a_catch_up_sends_the_same_statements_when_the_late_jobs_span_many_batches(make_job, ping, clock,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(detection, "BATCH", 2)  # 16 late jobs are 8 batches of the per-batch path
+    pinged_jobs(make_job, ping, 4)
+    small = statements_of(lambda: detect(START + 4 * HOUR))
+    clock.move_to(START + 5 * HOUR)
+    late = pinged_jobs(make_job, ping, 16)
+
+    large = statements_of(lambda: detect(START + 9 * HOUR))
+
+    assert small == large
+    assert {fresh(job).state for job in late} == {"down"}
+    assert all(len(state_changes(job)) == 3 for job in late)
+    assert [len(alert.details.splitlines()) for alert in alerts()] == [5, 17]
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
 def test_the_catch_up_records_each_change_at_its_own_moment(make_job, ping, clock):
     jobs = pinged_jobs(make_job, ping, 3)
 
@@ -68,3 +86,16 @@ def test_the_catch_up_records_each_change_at_its_own_moment(make_job, ping, cloc
 
     assert state_changes(jobs[0])[1:] == [(START + HOUR, "up", "late"),
                                           (START + HOUR + timedelta(minutes=10), "late", "down")]
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_the_catch_up_keeps_the_microseconds_of_each_moment(make_job, ping, clock):
+    pinged_at = START + timedelta(seconds=7, microseconds=123456)
+    clock.move_to(pinged_at)
+    jobs = pinged_jobs(make_job, ping, 3)
+
+    detect(START + 4 * HOUR)
+
+    went_down = pinged_at + HOUR + timedelta(minutes=10)
+    assert state_changes(jobs[0])[1:] == [(pinged_at + HOUR, "up", "late"), (went_down, "late", "down")]
+    assert fresh(jobs[0]).down_since == went_down
