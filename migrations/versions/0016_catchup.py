@@ -4,7 +4,7 @@ Every job row a catch-up writes updates each index of watch_jobs; this one only 
 of uq_watch_jobs_app_id_name.
 
 Revision ID: 0016_catchup
-Revises: 0014_performance
+Revises: 0015_keyset
 Create Date: 2026-12-03 12:05:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0016_catchup'
-down_revision = '0014_performance'
+down_revision = '0015_keyset'
 branch_labels = None
 depends_on = None
 
