@@ -99,3 +99,17 @@ def test_the_catch_up_keeps_the_microseconds_of_each_moment(make_job, ping, cloc
     went_down = pinged_at + HOUR + timedelta(minutes=10)
     assert state_changes(jobs[0])[1:] == [(pinged_at + HOUR, "up", "late"), (went_down, "late", "down")]
     assert fresh(jobs[0]).down_since == went_down
+
+
+def test_a_pass_reads_its_due_jobs_through_the_deadline_index_not_the_state_index(app, backend):
+    """Without statistics SQLite chose ix_watch_jobs_state for "deadline passed and state in (...)", so an idle
+    pass read every up job (2.6 ms at 10k jobs, 23 ms at 100k). Both reads of a pass must range over the
+    deadline index."""
+    if backend != "sqlite":
+        pytest.skip("the plan PostgreSQL chooses depends on its statistics; SQLite's is fixed by the schema")
+    now = START + HOUR
+    reads = [detection._due(now, detection._in_state(*detection.WATCHED)), detection._down_unpaged(now)]
+    for statement in reads:
+        sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(row[3] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        assert "USING INDEX ix_watch_jobs_next_deadline" in plan, plan
