@@ -133,7 +133,8 @@ def _handle_database_error(error: DBAPIError):
     try:
         db.session.rollback()
     except SQLAlchemyError:
-        pass  # the connection is gone; the pool replaces it on the next checkout
+        # The connection is gone: let the session go with it, so the next request checks out a fresh one.
+        db.session.remove()
     # A client (a monitoring tool, a browser) is told to come back; its retry lands once (dedup keys).
     response = make_response(error_answer(503))
     response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from datetime import datetime, timedelta
@@ -73,3 +74,26 @@ class Clock:
 def frozen_at(moment: datetime):
     """Run a block at an instant: `with frozen_at(moment): ...` (the clock stands still inside)."""
     return time_machine.travel(moment, tick=False)
+
+
+def pager_link(html: str, rel: str) -> str | None:
+    """The URL of a keyset list's Next (`rel="next"`) or Previous (`rel="prev"`) link, None when it has none."""
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def walk_pages(client, url: str, read) -> tuple[list, list]:
+    """What `read(html)` finds on each page following Next from `url` to the end, then Previous from the last
+    page back to the start: (forward, backward), each in list order."""
+    forward, pages = [], []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages.append(read(html))
+        forward += pages[-1]
+        url, last = pager_link(html, "next"), html
+    backward, url = list(pages[-1]), pager_link(last, "prev")
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        backward = read(html) + backward
+        url = pager_link(html, "prev")
+    return forward, backward

@@ -1,7 +1,6 @@
 """The alert list is paged by keyset: open alerts first, newest first, every alert once, in order, both ways."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,29 +11,14 @@ from app.extensions import db
 from app.timeutil import UTC
 from tests.alerting.test_views import listed_ids, raise_one
 from tests.conftest import count_queries
+from tests.support import pager_link, walk_pages
 
 RAISED = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
 
-def _link(html: str, rel: str) -> str | None:
-    found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
-    return found.group(1).replace("&amp;", "&") if found else None
-
-
-def walk(client, url: str) -> tuple[list[int], list[int]]:
-    """The alert ids seen following Next to the end, then Previous from the last page back to the first."""
-    forward, pages = [], []
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        pages.append(listed_ids(html))
-        forward += pages[-1]
-        url, last = _link(html, "next"), html
-    backward, url = list(pages[-1]), _link(last, "prev")
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        backward = listed_ids(html) + backward
-        url = _link(html, "prev")
-    return forward, backward
+def walk(client, url: str):
+    """The alert ids seen following Next to the end, then Previous back to the first page."""
+    return walk_pages(client, url, listed_ids)
 
 
 def many_alerts(count: int, *, ties: bool = True, start: int = 0) -> None:
@@ -83,7 +67,7 @@ def test_a_page_costs_the_same_statements_with_10_and_200_alerts(app, login_as):
     client = login_as("responder")
 
     def page_two() -> int:
-        return count_queries(client, _link(client.get("/alerts?per_page=5").get_data(as_text=True), "next"))
+        return count_queries(client, pager_link(client.get("/alerts?per_page=5").get_data(as_text=True), "next"))
 
     few = page_two()
     many_alerts(190, ties=False, start=10)

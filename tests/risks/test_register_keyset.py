@@ -12,32 +12,16 @@ from app.risks import register
 from app.risks.models import Risk
 from tests.conftest import count_queries
 from tests.risks.fixtures import TUESDAY
+from tests.support import pager_link, walk_pages
 
 
 def _ids(html: str) -> list[int]:
     return [int(found) for found in re.findall(r'<tr data-risk="(\d+)">', html)]
 
 
-def _link(html: str, rel: str) -> str | None:
-    found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
-    return found.group(1).replace("&amp;", "&") if found else None
-
-
-def walk(client, url: str) -> tuple[list[int], list[int]]:
-    """The ids seen following Next from `url` to the end, then Previous from there back to the start."""
-    forward, pages = [], []
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        pages.append(_ids(html))
-        forward += pages[-1]
-        url, last = _link(html, "next"), html
-    backward = list(pages[-1])
-    url = _link(last, "prev")
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        backward = _ids(html) + backward
-        url = _link(html, "prev")
-    return forward, backward
+def walk(client, url: str):
+    """The ids seen following Next from `url` to the end, then Previous back to the start."""
+    return walk_pages(client, url, _ids)
 
 
 def expected(args: dict, sort: str) -> list[int]:
@@ -95,7 +79,7 @@ def test_a_page_costs_the_same_statements_with_10_and_200_risks(app, make_risk, 
 
     def page_two() -> int:
         html = client.get("/risks?per_page=5&sort=title").get_data(as_text=True)
-        return count_queries(client, _link(html, "next"))
+        return count_queries(client, pager_link(html, "next"))
 
     page_two()  # the first view of the week computes and keeps the past weeks of the trend
     few = page_two()

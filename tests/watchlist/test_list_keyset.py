@@ -9,31 +9,16 @@ from app.extensions import db
 from app.watchlist.models import Job
 from app.watchlist.services import list_jobs
 from tests.conftest import count_queries
+from tests.support import pager_link, walk_pages
 
 
 def _names(html: str) -> list[str]:
     return re.findall(r'href="/watchlist/jobs/\d+">([^<]+)<', html)
 
 
-def _link(html: str, rel: str) -> str | None:
-    found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
-    return found.group(1).replace("&amp;", "&") if found else None
-
-
-def walk(client, url: str) -> tuple[list[str], list[str]]:
-    """The job names seen following Next to the end, then Previous from the last page back to the first."""
-    forward, pages = [], []
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        pages.append(_names(html))
-        forward += pages[-1]
-        url, last = _link(html, "next"), html
-    backward, url = list(pages[-1]), _link(last, "prev")
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        backward = _names(html) + backward
-        url = _link(html, "prev")
-    return forward, backward
+def walk(client, url: str):
+    """The job names seen following Next to the end, then Previous back to the first page."""
+    return walk_pages(client, url, _names)
 
 
 @pytest.fixture
@@ -80,7 +65,7 @@ def test_a_page_costs_the_same_statements_with_10_and_200_jobs(app, login_as, ma
     client = login_as("responder")
 
     def page_two() -> int:
-        return count_queries(client, _link(client.get("/watchlist?per_page=5").get_data(as_text=True), "next"))
+        return count_queries(client, pager_link(client.get("/watchlist?per_page=5").get_data(as_text=True), "next"))
 
     few = page_two()
     for number in range(10, 200):
