@@ -47,6 +47,7 @@ class PingGateway:
     def __init__(self, app: Flask, inner: Callable) -> None:
         self.app, self.inner = app, inner
         self.writer = PingWriter()
+        self._engine = None  # the app's engine, looked up once: a ping then needs no app context at all
         self._limits: dict[str, object] = {}
         self._fallback = FixedWindowRateLimiter(MemoryStorage())  # while the shared store cannot be reached
 
@@ -96,13 +97,19 @@ class PingGateway:
             body = environ["wsgi.input"].read(int(length)) if int(length) else b""
             environ["wsgi.input"] = io.BytesIO(body)  # Flask can read it again if the ping goes its way
         try:
-            with self.app.app_context():
-                tolerance = timedelta(seconds=int(self.app.config["PING_EARLY_TOLERANCE_SECONDS"]))
-                return self.writer.record_success(db.engine, key=key, exit_code=0 if signal == "0" else None,
-                                                  rid=rid, log=decode_body(body), early_tolerance=tolerance)
+            tolerance = timedelta(seconds=int(self.app.config["PING_EARLY_TOLERANCE_SECONDS"]))
+            return self.writer.record_success(self.engine(), key=key, exit_code=0 if signal == "0" else None,
+                                              rid=rid, log=decode_body(body), early_tolerance=tolerance)
         except Exception:  # the full path answers database errors (a 503 with Retry-After)
             log.warning("fast ping write failed; the full path answers", exc_info=True)
             return False
+
+
+    def engine(self):
+        if self._engine is None:
+            with self.app.app_context():
+                self._engine = db.engine
+        return self._engine
 
 
 def _query_rid(query: str) -> str | None | bool:

@@ -13,14 +13,31 @@ from app.watchlist.models import JobEvent
 from tests.watchlist.conftest import START, events_of, fresh, runs_of
 
 
+TRANSACTION_WORDS = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+
+
 @pytest.fixture
-def statements(app):
-    """The SQL statements sent while the test runs (BEGIN/COMMIT are not statements)."""
+def statements(app, backend):
+    """The SQL statements the database received while the test runs (BEGIN/COMMIT are not statements).
+
+    On SQLite they are read off the sqlite3 connection itself (the in-memory database has one), since the ping's
+    write goes around SQLAlchemy there; on PostgreSQL off SQLAlchemy's cursor events."""
     sent: list[str] = []
 
-    def note(_conn, _cursor, statement, *_args):
-        sent.append(statement.split()[0].upper())
+    def word(statement: str) -> None:
+        first = statement.split()[0].upper()
+        if first not in TRANSACTION_WORDS:
+            sent.append(first)
 
+    if backend == "sqlite":
+        borrowed = db.engine.raw_connection()
+        connection = borrowed.driver_connection
+        borrowed.close()
+        connection.set_trace_callback(word)
+        yield sent
+        connection.set_trace_callback(None)
+        return
+    note = lambda _conn, _cursor, statement, *_args: word(statement)  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", note)
     yield sent
     event.remove(db.engine, "before_cursor_execute", note)
