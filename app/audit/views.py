@@ -8,7 +8,7 @@ from app.access import allow
 from app.audit import services
 from app.audit.forms import AuditFilterForm
 from app.auth.roles import ADMINS, EVERYONE
-from app.views_common import keyset_args
+from app.views_common import keyset_args, kept_args
 
 bp = Blueprint("audit", __name__)
 
@@ -38,8 +38,7 @@ def log():
     after, before, per_page = keyset_args()
     events = services.events_page(criteria, after=after, before=before, per_page=per_page)
     # The pager keeps the filters (when they are valid, like the list) and the page size; the cursors are its own.
-    filters = ("entity_type", "action", "actor", "since", "until")
-    args = {} if form.errors else {name: request.args[name] for name in filters if request.args.get(name)}
+    args = {} if form.errors else kept_args("entity_type", "action", "actor", "since", "until")
     if "per_page" in request.args:
         args["per_page"] = per_page
     return render_template("audit/log.html", form=form, events=events, pager_args=args)

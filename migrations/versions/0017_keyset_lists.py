@@ -19,9 +19,26 @@ def upgrade():
         batch_op.drop_index('ix_audit_events_occurred_at')
         batch_op.create_index('ix_audit_events_occurred_id', ['occurred_at', 'id'], unique=False)
         batch_op.create_index('ix_audit_events_type_occurred', ['entity_type', 'occurred_at', 'id'], unique=False)
+    with op.batch_alter_table('alert_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_events_alert_id_at')
+        batch_op.create_index('ix_alert_events_alert_at_id', ['alert_id', 'at', 'id'], unique=False)
+    with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_messages_user_created')
+        batch_op.drop_index('ix_outbound_messages_alert_id')
+        batch_op.create_index('ix_outbound_messages_user_created_id', ['user_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_outbound_messages_alert_created_id', ['alert_id', 'created_at', 'id'],
+                              unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_messages_alert_created_id')
+        batch_op.drop_index('ix_outbound_messages_user_created_id')
+        batch_op.create_index('ix_outbound_messages_alert_id', ['alert_id'], unique=False)
+        batch_op.create_index('ix_outbound_messages_user_created', ['user_id', 'created_at'], unique=False)
+    with op.batch_alter_table('alert_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_events_alert_at_id')
+        batch_op.create_index('ix_alert_events_alert_id_at', ['alert_id', 'at'], unique=False)
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_type_occurred')
         batch_op.drop_index('ix_audit_events_occurred_id')
