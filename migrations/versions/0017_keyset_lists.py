@@ -1,5 +1,8 @@
 """keyset lists: indexes for the default sort and filters of the lists now paged by keyset
 
+The audit log (newest first, whole and by record type), an alert's timeline and messages and a person's
+messages (each index now ends with the id that breaks ties), the DR exercises and the findings by status.
+
 Revision ID: 0017_keyset_lists
 Revises: 0016_catchup
 Create Date: 2026-12-03 13:00:00
@@ -28,9 +31,17 @@ def upgrade():
         batch_op.create_index('ix_outbound_messages_user_created_id', ['user_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_outbound_messages_alert_created_id', ['alert_id', 'created_at', 'id'],
                               unique=False)
+    with op.batch_alter_table('dr_exercises', schema=None) as batch_op:
+        batch_op.create_index('ix_dr_exercises_scheduled', ['scheduled_for', 'id'], unique=False)
+    with op.batch_alter_table('dr_findings', schema=None) as batch_op:
+        batch_op.create_index('ix_dr_findings_status_due', ['status', 'due_date', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('dr_findings', schema=None) as batch_op:
+        batch_op.drop_index('ix_dr_findings_status_due')
+    with op.batch_alter_table('dr_exercises', schema=None) as batch_op:
+        batch_op.drop_index('ix_dr_exercises_scheduled')
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbound_messages_alert_created_id')
         batch_op.drop_index('ix_outbound_messages_user_created_id')
