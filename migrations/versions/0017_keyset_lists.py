@@ -1,7 +1,7 @@
 """keyset lists: indexes for the default sort and filters of the lists now paged by keyset
 
 The audit log (newest first, whole and by record type), an alert's timeline and messages and a person's
-messages (each index now ends with the id that breaks ties), the DR exercises and the findings by status.
+messages (each index now ends with the id that breaks ties), the DR exercises, the findings by status, and the lessons learned.
 
 Revision ID: 0017_keyset_lists
 Revises: 0016_catchup
@@ -35,9 +35,16 @@ def upgrade():
         batch_op.create_index('ix_dr_exercises_scheduled', ['scheduled_for', 'id'], unique=False)
     with op.batch_alter_table('dr_findings', schema=None) as batch_op:
         batch_op.create_index('ix_dr_findings_status_due', ['status', 'due_date', 'id'], unique=False)
+    with op.batch_alter_table('readiness_lessons', schema=None) as batch_op:
+        batch_op.drop_index('ix_readiness_lessons_status')
+        batch_op.create_index('ix_readiness_lessons_order', ['status', 'target_fiscal_year', 'target_quarter', 'id'],
+                              unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('readiness_lessons', schema=None) as batch_op:
+        batch_op.drop_index('ix_readiness_lessons_order')
+        batch_op.create_index('ix_readiness_lessons_status', ['status'], unique=False)
     with op.batch_alter_table('dr_findings', schema=None) as batch_op:
         batch_op.drop_index('ix_dr_findings_status_due')
     with op.batch_alter_table('dr_exercises', schema=None) as batch_op:
