@@ -56,11 +56,10 @@ def index():
     shown_quarter = quarter or quarter_for(utcnow().date())
     args = {name: value for name, value in {**filters, "quarter": request.args.get("quarter") if quarter else None}
             .items() if value}
-    if "per_page" in request.args:
-        args["per_page"] = per_page  # the pager keeps the page size too
+    pager_args = {**args, **({"per_page": per_page} if "per_page" in request.args else {})}
     now = utcnow()
     return render_template(
-        "incidents/index.html", form=form, incidents=listing, args=args, now=now,
+        "incidents/index.html", form=form, incidents=listing, args=args, pager_args=pager_args, now=now,
         overdue={incident.id: updates.overdue_minutes(incident, now) for incident in listing.items},
         last=queries.last_updates(listing.items), figures=metrics.figures(shown_quarter),
         overall=metrics.figures(None), minutes=metrics.minutes, may_declare=can(services.WORKERS),
