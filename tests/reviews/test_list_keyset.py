@@ -44,6 +44,9 @@ def test_walking_the_reviews_shows_each_once_latest_week_first(app, login_as):
 
     want = newest_first()
     assert len(want) == 13 and forward == want and backward == want
+    first = login_as("executive").get("/reviews?per_page=4").get_data(as_text=True)
+    assert "after=" in pager_link(first, "next") and "page=" not in pager_link(first, "next").replace("per_page", "")
+    assert "Showing 4 reviews" in first
     assert db.session.get(RiskReview, forward[0]).week_start == FIRST_MONDAY + timedelta(weeks=12)
 
 
