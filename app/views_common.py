@@ -28,9 +28,16 @@ def page_args() -> tuple[int, int]:
     return max(page, 1), min(max(per_page, 1), 200)
 
 
-def keyset_args() -> tuple[str | None, str | None, int]:
-    """The ?after= and ?before= cursors and the bounded ?per_page= of a list paged by keyset (app/keyset.py)."""
-    return request.args.get("after") or None, request.args.get("before") or None, page_args()[1]
+def keyset_args(prefix: str = "") -> tuple[str | None, str | None, int]:
+    """The ?after= and ?before= cursors and the bounded ?per_page= of a list paged by keyset (app/keyset.py); the
+    second list of a page names its cursors with a prefix (?messages_after=)."""
+    return (request.args.get(f"{prefix}after") or None, request.args.get(f"{prefix}before") or None,
+            page_args()[1])
+
+
+def kept_args(*names: str) -> dict[str, str]:
+    """The query-string arguments among `names` that this request carries, for links that keep them."""
+    return {name: request.args[name] for name in names if request.args.get(name)}
 
 
 def csv_import_text(form: FlaskForm, decode: Callable[[bytes], str]) -> tuple[str, bool]:

@@ -166,11 +166,6 @@ def zone_label_filter(zone: str | None, at: datetime | None = None) -> str:
         return zone
 
 
-def combine_page(args: dict, page: int) -> dict:
-    """Query-string arguments of a list with another page number (for pagers)."""
-    return {**args, "page": page}
-
-
 def init_app(app: Flask) -> None:
     app.before_request(enforce_access)
     app.before_request(refuse_hostile_text)
@@ -183,7 +178,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(zone_label_filter, "zone_label")
     app.add_template_filter(format_in_zone, "in_zone")
-    app.add_template_filter(combine_page, "combine_page")
     app.jinja_env.tests["safe_link"] = is_safe_link
     app.jinja_env.globals.update(can=can, Role=Role, EVERYONE=EVERYONE, EDITORS=EDITORS, ADMINS=ADMINS,
                                  zone_names=zone_names, viewer_zone=viewer_zone, quarter_label=quarter_label,

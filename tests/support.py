@@ -76,24 +76,28 @@ def frozen_at(moment: datetime):
     return time_machine.travel(moment, tick=False)
 
 
-def pager_link(html: str, rel: str) -> str | None:
-    """The URL of a keyset list's Next (`rel="next"`) or Previous (`rel="prev"`) link, None when it has none."""
+def pager_link(html: str, rel: str, pager: str | None = None) -> str | None:
+    """The URL of a keyset list's Next (`rel="next"`) or Previous (`rel="prev"`) link, None when it has none;
+    on a page with several lists, `pager` names the one to follow by its data-testid."""
+    if pager is not None:
+        found = re.search(rf'<nav class="pager"[^>]*data-testid="{pager}">(.*?)</nav>', html, re.S)
+        html = found.group(1) if found else ""
     found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
     return found.group(1).replace("&amp;", "&") if found else None
 
 
-def walk_pages(client, url: str, read) -> tuple[list, list]:
+def walk_pages(client, url: str, read, pager: str | None = None) -> tuple[list, list]:
     """What `read(html)` finds on each page following Next from `url` to the end, then Previous from the last
-    page back to the start: (forward, backward), each in list order."""
+    page back to the start: (forward, backward), each in list order (`pager`: see pager_link)."""
     forward, pages = [], []
     while url:
         html = client.get(url).get_data(as_text=True)
         pages.append(read(html))
         forward += pages[-1]
-        url, last = pager_link(html, "next"), html
-    backward, url = list(pages[-1]), pager_link(last, "prev")
+        url, last = pager_link(html, "next", pager), html
+    backward, url = list(pages[-1]), pager_link(last, "prev", pager)
     while url:
         html = client.get(url).get_data(as_text=True)
         backward = read(html) + backward
-        url = pager_link(html, "prev")
+        url = pager_link(html, "prev", pager)
     return forward, backward

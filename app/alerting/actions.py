@@ -73,15 +73,41 @@ def open_alert_count() -> int:
                              .where(Alert.status != AlertStatus.RESOLVED.value)) or 0
 
 
+# The id breaks ties in each order, which keyset pages need; each has an index (alerting/models.py).
+TIMELINE_ORDER = [AlertEvent.at, AlertEvent.id]
+ALERT_MESSAGE_ORDER = [OutboundMessage.created_at, OutboundMessage.id]
+INBOX_ORDER = [OutboundMessage.created_at.desc(), OutboundMessage.id.desc()]
+
+
 def timeline_query(alert: Alert) -> Select:
     """The alert's timeline, oldest first."""
-    return select(AlertEvent).where(AlertEvent.alert_id == alert.id).order_by(AlertEvent.at, AlertEvent.id)
+    return select(AlertEvent).where(AlertEvent.alert_id == alert.id).order_by(*TIMELINE_ORDER)
+
+
+def timeline_page(alert: Alert, *, after: str | None = None, before: str | None = None,
+                  per_page: int = 50) -> KeysetPage:
+    """One page of the alert's timeline, oldest first, after or before a cursor (app/keyset.py)."""
+    return keyset_page(select(AlertEvent).where(AlertEvent.alert_id == alert.id), TIMELINE_ORDER, after=after,
+                       before=before, per_page=per_page)
 
 
 def messages_query(alert: Alert) -> Select:
     """Every message written for the alert, in the order they were queued."""
-    return (select(OutboundMessage).where(OutboundMessage.alert_id == alert.id)
-            .order_by(OutboundMessage.created_at, OutboundMessage.id))
+    return select(OutboundMessage).where(OutboundMessage.alert_id == alert.id).order_by(*ALERT_MESSAGE_ORDER)
+
+
+def messages_page(alert: Alert, *, after: str | None = None, before: str | None = None,
+                  per_page: int = 50) -> KeysetPage:
+    """One page of the alert's messages in the order they were queued, after or before a cursor."""
+    return keyset_page(select(OutboundMessage).where(OutboundMessage.alert_id == alert.id), ALERT_MESSAGE_ORDER,
+                       after=after, before=before, per_page=per_page)
+
+
+def messages_to_page(user_id: int, *, after: str | None = None, before: str | None = None,
+                     per_page: int = 50) -> KeysetPage:
+    """One page of everything sent to a person, newest first, after or before a cursor."""
+    return keyset_page(select(OutboundMessage).where(OutboundMessage.user_id == user_id), INBOX_ORDER,
+                       after=after, before=before, per_page=per_page)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ class AlertEvent(db.Model):
     """One line of an alert's timeline: a state change, a notification attempt or a delivery report."""
 
     __tablename__ = "alert_events"
-    __table_args__ = (Index("ix_alert_events_alert_id_at", "alert_id", "at"),)
+    # An alert's timeline in its page order, the id breaking ties.
+    __table_args__ = (Index("ix_alert_events_alert_at_id", "alert_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
@@ -136,7 +137,9 @@ class MessageStatus(enum.StrEnum):
 
 class OutboundMessage(db.Model):
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_messages_user_created", "user_id", "created_at"),
+    # Someone's messages and an alert's messages, each in its page order, the id breaking ties.
+    __table_args__ = (Index("ix_outbound_messages_user_created_id", "user_id", "created_at", "id"),
+                      Index("ix_outbound_messages_alert_created_id", "alert_id", "created_at", "id"),
                       Index("ix_outbound_messages_status_due", "status", "due_at"),
                       Index("ix_outbound_messages_method_sent", "contact_method_id", "sent_at"),
                       Index("ix_outbound_messages_status_lease", "status", "lease_until"),
@@ -147,7 +150,7 @@ class OutboundMessage(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     contact_method_id: Mapped[int | None] = mapped_column(ForeignKey("contact_methods.id", ondelete="SET NULL"),
                                                           index=True)
-    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(8))  # sms | voice | email
     address: Mapped[str] = mapped_column(String(254))

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.access import allow, can
 from app.alerting import actions, services
 from app.alerting.channels import email_enabled, twilio_enabled, voice_enabled
 from app.alerting.forms import ActionForm, AlertFilterForm, PageNowForm, ResolveForm
 from app.alerting.hooks import alert_badges
-from app.alerting.models import Alert, AlertStatus, OutboundMessage
+from app.alerting.models import Alert, AlertStatus
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
-from app.extensions import db
 from app.providers import provided
-from app.views_common import apply_domain_error, keyset_args, page_args
+from app.views_common import apply_domain_error, keyset_args, kept_args
 from app.web import localtime
 
 bp = Blueprint("alerting", __name__)
@@ -38,11 +36,11 @@ def channel_notices() -> list[str]:
 @bp.route("/messages")
 @allow(EVERYONE)
 def messages():
-    page, per_page = page_args()
-    query = (select(OutboundMessage).where(OutboundMessage.user_id == current_user.id)
-             .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc()))
+    after, before, per_page = keyset_args()
     return render_template("alerting/messages.html", notices=channel_notices(),
-                           messages=db.paginate(query, page=page, per_page=per_page, error_out=False))
+                           messages=actions.messages_to_page(current_user.id, after=after, before=before,
+                                                             per_page=per_page),
+                           pager_args={"per_page": per_page} if "per_page" in request.args else {})
 
 
 @bp.route("/alerts")
@@ -62,14 +60,17 @@ def alerts():
 
 
 def _render_alert(alert: Alert, resolve_form: ResolveForm | None = None, status: int = 200):
-    page, per_page = page_args()
-    message_page = request.args.get("messages_page", 1, type=int) or 1
+    # Two lists, each with its own cursors; each pager keeps the other's place and the page size.
+    after, before, per_page = keyset_args()
+    messages_after, messages_before, _ = keyset_args("messages_")
+    base = {"alert_id": alert.id, **({"per_page": per_page} if "per_page" in request.args else {})}
     return render_template(
         "alerting/alert.html", alert=alert, position=actions.escalation_position(alert),
         badges=alert_badges([alert.id]).get(alert.id, []),
-        events=db.paginate(actions.timeline_query(alert), page=page, per_page=per_page, error_out=False),
-        sent=db.paginate(actions.messages_query(alert), page=max(message_page, 1), per_page=per_page,
-                         error_out=False),
+        events=actions.timeline_page(alert, after=after, before=before, per_page=per_page),
+        sent=actions.messages_page(alert, after=messages_after, before=messages_before, per_page=per_page),
+        events_args={**base, **kept_args("messages_after", "messages_before")},
+        sent_args={**base, **kept_args("after", "before")},
         related=provided("alert_links", alert), may_act=can(actions.ACTORS), action_form=ActionForm(), resolve_form=resolve_form or ResolveForm(formdata=None),
         notices=channel_notices()), status
 

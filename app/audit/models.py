@@ -52,7 +52,9 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_entity", "entity_type", "entity_id", "occurred_at"),
-        Index("ix_audit_events_occurred_at", "occurred_at"),
+        # The log's order (newest first, the id breaking ties), whole and narrowed to one record type.
+        Index("ix_audit_events_occurred_id", "occurred_at", "id"),
+        Index("ix_audit_events_type_occurred", "entity_type", "occurred_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

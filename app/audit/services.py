@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from app.audit.models import Audited, AuditEvent
 from app.errors import NotFound
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.timeutil import start_of_day
 
 ACTIONS = ("create", "update", "delete")
@@ -45,10 +46,13 @@ class AuditFilter:
     zone: str = "UTC"  # whose dates `since` and `until` are: the page's viewer; the API's are UTC
 
 
-def filtered_events(criteria: AuditFilter) -> Select:
-    """A query over the whole trail, newest first, narrowed by `criteria` (dates are inclusive, local days of
-    `criteria.zone`)."""
-    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+# Newest first; the id breaks ties between changes written in the same instant, which keyset pages need.
+EVENT_ORDER = [AuditEvent.occurred_at.desc(), AuditEvent.id.desc()]
+
+
+def events_matching(criteria: AuditFilter) -> Select:
+    """The trail narrowed by `criteria`, unordered (dates are inclusive, local days of `criteria.zone`)."""
+    query = select(AuditEvent)
     if criteria.entity_type:
         query = query.where(AuditEvent.entity_type == criteria.entity_type)
     if criteria.action:
@@ -60,3 +64,14 @@ def filtered_events(criteria: AuditFilter) -> Select:
     if criteria.until:
         query = query.where(AuditEvent.occurred_at < start_of_day(criteria.until + timedelta(days=1), criteria.zone))
     return query
+
+
+def filtered_events(criteria: AuditFilter) -> Select:
+    """The trail narrowed by `criteria`, newest first."""
+    return events_matching(criteria).order_by(*EVENT_ORDER)
+
+
+def events_page(criteria: AuditFilter, *, after: str | None = None, before: str | None = None,
+                per_page: int = 50) -> KeysetPage:
+    """One page of the trail narrowed by `criteria`, newest first, after or before a cursor (app/keyset.py)."""
+    return keyset_page(events_matching(criteria), EVENT_ORDER, after=after, before=before, per_page=per_page)

@@ -8,8 +8,7 @@ from app.access import allow
 from app.audit import services
 from app.audit.forms import AuditFilterForm
 from app.auth.roles import ADMINS, EVERYONE
-from app.extensions import db
-from app.views_common import page_args
+from app.views_common import keyset_args, kept_args
 
 bp = Blueprint("audit", __name__)
 
@@ -36,6 +35,10 @@ def log():
         criteria = services.AuditFilter(entity_type=form.entity_type.data or None, action=form.action.data or None,
                                         actor=form.actor.data or None, since=form.since.data, until=form.until.data,
                                         zone=current_user.time_zone)
-    page, per_page = page_args()
-    events = db.paginate(services.filtered_events(criteria), page=page, per_page=per_page, error_out=False)
-    return render_template("audit/log.html", form=form, events=events)
+    after, before, per_page = keyset_args()
+    events = services.events_page(criteria, after=after, before=before, per_page=per_page)
+    # The pager keeps the filters (when they are valid, like the list) and the page size; the cursors are its own.
+    args = {} if form.errors else kept_args("entity_type", "action", "actor", "since", "until")
+    if "per_page" in request.args:
+        args["per_page"] = per_page
+    return render_template("audit/log.html", form=form, events=events, pager_args=args)

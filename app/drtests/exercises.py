@@ -19,8 +19,12 @@ from app.extensions import db
 from app.timeutil import fiscal_quarter, utcnow
 
 
+# The latest scheduled first; the id breaks ties, which keyset pages need (ix_dr_exercises_scheduled serves it).
+EXERCISE_ORDER = [DrExercise.scheduled_for.desc(), DrExercise.id.desc()]
+
+
 def exercises_query(*, template_id: int | None = None):
-    query = select(DrExercise).order_by(DrExercise.scheduled_for.desc(), DrExercise.id.desc())
+    query = select(DrExercise).order_by(*EXERCISE_ORDER)
     return query.where(DrExercise.template_id == template_id) if template_id else query
 
 

@@ -13,7 +13,7 @@ from app.drtests.models import FindingStatus
 from app.drtests.views import bp
 from app.errors import DomainError
 from app.forms_common import form_values
-from app.views_common import page_args
+from app.views_common import keyset_args
 
 
 @bp.route("/findings")
@@ -22,9 +22,12 @@ def findings_list():
     status = request.args.get("status") or ""
     if status not in {s.value for s in FindingStatus}:
         status = ""
-    page, per_page = page_args()
-    listing = services.findings_page(status or None, page, per_page)
+    after, before, per_page = keyset_args()
+    listing = services.findings_page(status or None, after=after, before=before, per_page=per_page)
+    pager_args = {**({"status": status} if status else {}),
+                  **({"per_page": per_page} if "per_page" in request.args else {})}
     return render_template("drtests/findings.html", listing=listing, status=status, statuses=list(FindingStatus),
+                           pager_args=pager_args,
                            status_form=FindingStatusForm(formdata=None), escalate_form=EscalateForm(formdata=None),
                            action_risks=findings.risks_open_for_actions())
 

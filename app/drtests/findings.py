@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from app.auth.models import User
 from app.drtests.models import DrExercise, Finding, FindingStatus, Severity
@@ -28,9 +28,19 @@ def get_finding(finding_id: int) -> Finding:
     return finding
 
 
-def findings_query(*, status: str | None = None):
-    query = select(Finding).order_by(Finding.due_date.is_(None), Finding.due_date, Finding.id)
+# By due date, the undated last; the id breaks ties, which keyset pages need. The "no date" flag keeps the
+# undated together, so a cursor never compares with NULL (app/keyset.py).
+FINDING_ORDER = [case((Finding.due_date.is_(None), 1), else_=0), Finding.due_date, Finding.id]
+
+
+def findings_matching(*, status: str | None = None):
+    """Findings of one status, or all; unordered."""
+    query = select(Finding)
     return query.where(Finding.status == FindingStatus(status)) if status else query
+
+
+def findings_query(*, status: str | None = None):
+    return findings_matching(status=status).order_by(*FINDING_ORDER)
 
 
 def _check(exercise: DrExercise, owner_id: int | None, step_id: int | None) -> None:

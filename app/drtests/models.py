@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, SmallInteger, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,6 +131,7 @@ class DrExercise(Audited, db.Model):
     """One run of a template for a fiscal quarter. Signed off means frozen, figures included."""
 
     __tablename__ = "dr_exercises"
+    __table_args__ = (Index("ix_dr_exercises_scheduled", "scheduled_for", "id"),)  # the list's order
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("dr_templates.id", ondelete="SET NULL"), index=True)
@@ -252,6 +253,7 @@ class Evidence(db.Model):
 
 class Finding(Audited, db.Model):
     __tablename__ = "dr_findings"
+    __table_args__ = (Index("ix_dr_findings_status_due", "status", "due_date", "id"),)  # the list's filter and order
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exercise_id: Mapped[int] = mapped_column(ForeignKey("dr_exercises.id", ondelete="CASCADE"), index=True)

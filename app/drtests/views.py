@@ -17,7 +17,7 @@ from app.errors import DomainError
 from app.forms_common import form_values
 from app.markdown import render_markdown
 from app.providers import provided
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args
 
 bp = Blueprint("drtests", __name__, url_prefix="/drtests")
 
@@ -40,9 +40,11 @@ def _duration_filter(value):
 @bp.route("")
 @allow(EVERYONE)
 def index():
-    page, per_page = page_args()
+    after, before, per_page = keyset_args()
     return render_template("drtests/index.html", templates=templates.list_templates(),
-                           listing=services.exercises_page(page, per_page), flags=services.recent_quarter_flags(),
+                           listing=services.exercises_page(after=after, before=before, per_page=per_page),
+                           pager_args={"per_page": per_page} if "per_page" in request.args else {},
+                           flags=services.recent_quarter_flags(),
                            FindingStatus=FindingStatus)
 
 

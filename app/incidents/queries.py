@@ -13,6 +13,7 @@ from app.alerting.models import Alert
 from app.calendar.services import close_region
 from app.errors import Invalid
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.incidents.models import (OPEN_STATUS_VALUES, STATUS_VALUES, Incident, IncidentAlert, IncidentUpdate,
                                   Severity)
 from app.incidents.severities import CODES
@@ -33,15 +34,32 @@ def open_rank():
     return case((Incident.status.in_(OPEN_STATUS_VALUES), 0), (Incident.status == "resolved", 1), else_=2)
 
 
+# Open first (worst severity first), then resolved, then closed, newest first in each; the id breaks ties,
+# which keyset pages need.
+INCIDENT_ORDER = [open_rank(), Severity.rank, Incident.declared_at.desc(), Incident.id.desc()]
+
+
 def incident_query(*, status: str | None = None, severity: str | None = None,
                    quarter: FiscalQuarter | None = None) -> Select:
     """Incidents to list: open first (worst severity first), then resolved, then closed, newest first in each."""
+    return incidents_matching(status=status, severity=severity, quarter=quarter).order_by(*INCIDENT_ORDER)
+
+
+def incidents_page(*, status: str | None = None, severity: str | None = None, quarter: FiscalQuarter | None = None,
+                   after: str | None = None, before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of the incident list in incident_query's order, after or before a cursor (app/keyset.py)."""
+    return keyset_page(incidents_matching(status=status, severity=severity, quarter=quarter), INCIDENT_ORDER,
+                       after=after, before=before, per_page=per_page)
+
+
+def incidents_matching(*, status: str | None = None, severity: str | None = None,
+                       quarter: FiscalQuarter | None = None) -> Select:
+    """Incidents narrowed by status (or "open"), severity code and the quarter they were detected in; unordered."""
     if status and status not in STATUS_FILTERS:
         raise Invalid(f"Use one of: {', '.join(STATUS_FILTERS)}.", "status")
     if severity and severity not in CODES:
         raise Invalid(f"Use one of: {', '.join(CODES)}.", "severity")
-    query = (select(Incident).join(Severity, Severity.id == Incident.severity_id)
-             .order_by(open_rank(), Severity.rank, Incident.declared_at.desc(), Incident.id.desc()))
+    query = select(Incident).join(Severity, Severity.id == Incident.severity_id)
     if status == OPEN:
         query = query.where(Incident.status.in_(OPEN_STATUS_VALUES))
     elif status:

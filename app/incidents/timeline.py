@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.incidents.models import Incident, IncidentEvent
 from app.timeutil import as_utc, utcnow
 
@@ -36,7 +37,17 @@ def record_event(incident: Incident | int, *, kind: str, text: str, actor: str =
     return event
 
 
+# By when it happened, then by when it was written (ix_incident_events_incident_at serves it).
+TIMELINE_ORDER = [IncidentEvent.at, IncidentEvent.id]
+
+
 def timeline_query(incident: Incident) -> Select:
     """The incident's timeline, oldest first (by when it happened, then by when it was written)."""
-    return (select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
-            .order_by(IncidentEvent.at, IncidentEvent.id))
+    return select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(*TIMELINE_ORDER)
+
+
+def timeline_page(incident: Incident, *, after: str | None = None, before: str | None = None,
+                  per_page: int = 50) -> KeysetPage:
+    """One page of the incident's timeline, oldest first, after or before a cursor (app/keyset.py)."""
+    return keyset_page(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id), TIMELINE_ORDER,
+                       after=after, before=before, per_page=per_page)

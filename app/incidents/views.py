@@ -21,10 +21,10 @@ from app.incidents.forms import (ActionForm, AttachAlertForm, DeclarePageForm, F
 from app.incidents.models import Incident
 from app.incidents.review_models import Review
 from app.incidents.severities import list_severities
-from app.incidents.timeline import storable_id, timeline_query
+from app.incidents.timeline import storable_id, timeline_page, timeline_query
 from app.readiness.checklist import parse_quarter
 from app.timeutil import utcnow, wall_clock_to_utc
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args
 
 bp = Blueprint("incidents", __name__)
 PRINT_EVENTS_PER_PAGE = 40
@@ -51,15 +51,15 @@ def index():
     except DomainError as error:
         form.quarter.errors = [error.message]
         quarter = None
-    page, per_page = page_args()
-    listing = db.paginate(queries.incident_query(**filters, quarter=quarter), page=page, per_page=per_page,
-                          error_out=False)
+    after, before, per_page = keyset_args()
+    listing = queries.incidents_page(**filters, quarter=quarter, after=after, before=before, per_page=per_page)
     shown_quarter = quarter or quarter_for(utcnow().date())
     args = {name: value for name, value in {**filters, "quarter": request.args.get("quarter") if quarter else None}
             .items() if value}
+    pager_args = {**args, **({"per_page": per_page} if "per_page" in request.args else {})}
     now = utcnow()
     return render_template(
-        "incidents/index.html", form=form, incidents=listing, args=args, now=now,
+        "incidents/index.html", form=form, incidents=listing, args=args, pager_args=pager_args, now=now,
         overdue={incident.id: updates.overdue_minutes(incident, now) for incident in listing.items},
         last=queries.last_updates(listing.items), figures=metrics.figures(shown_quarter),
         overall=metrics.figures(None), minutes=metrics.minutes, may_declare=can(services.WORKERS),
@@ -136,7 +136,7 @@ def unique_ids(forms: dict) -> dict:
 
 def render_incident(incident: Incident, *, status: int = 200, **failed):
     """The incident page; `failed` holds a form that did not validate (shown with its errors)."""
-    page, per_page = page_args()
+    after, before, per_page = keyset_args()
     now = utcnow()
     recent = updates.updates_of(incident, limit=20)
     forms = {"update_form": UpdateForm(formdata=None, status=incident.status if incident.is_open else None),
@@ -150,7 +150,8 @@ def render_incident(incident: Incident, *, status: int = 200, **failed):
     return render_template(
         "incidents/incident.html", incident=incident, now=now, due_at=updates.update_due_at(incident),
         overdue=updates.overdue_minutes(incident, now), updates=recent, deliveries=updates.delivery_counts(recent),
-        events=db.paginate(timeline_query(incident), page=page, per_page=per_page, error_out=False),
+        events=timeline_page(incident, after=after, before=before, per_page=per_page),
+        events_args={"incident_id": incident.id, **({"per_page": per_page} if "per_page" in request.args else {})},
         alerts=queries.alerts_of(incident), links=links.links_of(incident), link_url=links.link_url,
         runbooks=links.runbooks_of(incident), runbook_url=links.runbook_url, tasks=tasks.tasks_of(incident),
         suggested_runbooks=links.suggested_runbooks(incident),

@@ -2,18 +2,31 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.readiness.checklist import is_instantiated, item_for_lesson
 from app.readiness.models import OPEN_ITEM_STATUSES, ChecklistItem, Lesson
 from app.timeutil import FiscalQuarter
 
 
+# Open first ("open" > "closed"), the latest target quarter first; the id breaks ties, which keyset pages need
+# (ix_readiness_lessons_order serves it).
+LESSON_ORDER = [Lesson.status.desc(), Lesson.target_fiscal_year.desc(), Lesson.target_quarter.desc(),
+                Lesson.id.desc()]
+
+
 def list_lessons() -> list[Lesson]:
-    return list(db.session.scalars(select(Lesson).order_by(Lesson.status.desc(), Lesson.target_fiscal_year.desc(),
-                                                           Lesson.target_quarter.desc(), Lesson.id.desc())))
+    return list(db.session.scalars(select(Lesson).order_by(*LESSON_ORDER)))
+
+
+def lessons_page(*, after: str | None = None, before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of lessons in list_lessons' order, with their owners, after or before a cursor (app/keyset.py)."""
+    return keyset_page(select(Lesson).options(selectinload(Lesson.owner)), LESSON_ORDER, after=after, before=before,
+                       per_page=per_page)
 
 
 def get_lesson(lesson_id: int) -> Lesson:

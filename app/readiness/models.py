@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, SmallInteger, String, Text,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -108,7 +108,9 @@ class Lesson(Audited, db.Model):
     __tablename__ = "readiness_lessons"
     __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),
                       CheckConstraint("target_quarter >= 1 AND target_quarter <= 4", name="target_quarter_range"),
-                      CheckConstraint("from_quarter >= 1 AND from_quarter <= 4", name="from_quarter_range"))
+                      CheckConstraint("from_quarter >= 1 AND from_quarter <= 4", name="from_quarter_range"),
+                      # The lessons page's order (open first, latest target first); serves "open lessons" too.
+                      Index("ix_readiness_lessons_order", "status", "target_fiscal_year", "target_quarter", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -118,7 +120,7 @@ class Lesson(Audited, db.Model):
     from_quarter: Mapped[int] = mapped_column(SmallInteger)
     target_fiscal_year: Mapped[int] = mapped_column(SmallInteger)
     target_quarter: Mapped[int] = mapped_column(SmallInteger)
-    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(8), default="open")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -26,7 +26,7 @@ from app.readiness.score import AMBER_AT, GREEN_AT, weights
 from app.readiness.snapshots import frozen_top_risks, quarter_trend, readiness_of
 from app.readiness.tracks.checklist import quarter_code
 from app.risks.escalations import open_escalations
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args
 
 bp = Blueprint("readiness", __name__)
 
@@ -167,12 +167,11 @@ def _lesson_form(blank: bool = False) -> LessonForm:
 
 
 def _render_lessons(form: LessonForm | None, status: int = 200):
-    page, per_page = page_args()
-    everything = lessons.list_lessons()
-    shown = everything[(page - 1) * per_page: page * per_page]
-    return render_template("readiness/lessons.html", lessons=shown, items=lessons.items_by_lesson(shown),
-                           form=form if can(EDITORS) else None, page=page,
-                           has_next=len(everything) > page * per_page), status
+    after, before, per_page = keyset_args()
+    listing = lessons.lessons_page(after=after, before=before, per_page=per_page)
+    return render_template("readiness/lessons.html", lessons=listing.items, listing=listing,
+                           items=lessons.items_by_lesson(listing.items), form=form if can(EDITORS) else None,
+                           pager_args={"per_page": per_page} if "per_page" in request.args else {}), status
 
 
 @bp.route("/readiness/lessons", endpoint="lessons")

@@ -19,9 +19,14 @@ if TYPE_CHECKING:
     from app.risks.models import Risk, RiskScore
 
 
+# The newest week first; a week has one review (week_key is unique), and the id makes the order total anyway,
+# which keyset pages need.
+REVIEW_ORDER = [RiskReview.week_start.desc(), RiskReview.id.desc()]
+
+
 def reviews_query():
     """Every review, the newest week first."""
-    return select(RiskReview).order_by(RiskReview.week_start.desc())
+    return select(RiskReview).order_by(*REVIEW_ORDER)
 
 
 def item_counts(review_ids: list[int]) -> dict[int, tuple[int, int]]:

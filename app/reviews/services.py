@@ -6,15 +6,19 @@ from __future__ import annotations
 from datetime import date
 
 from app.errors import DomainError
+from sqlalchemy import select
+
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.reviews import meeting, queries
+from app.reviews.models import RiskReview
 from app.risks import actions, cadence
 from app.risks.scoring import current_settings
 
 
-def reviews_page(page: int, per_page: int):
-    """One page of reviews, the latest week first."""
-    return db.paginate(queries.reviews_query(), page=page, per_page=per_page, error_out=False)
+def reviews_page(*, after: str | None = None, before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of reviews, the latest week first, after or before a cursor (app/keyset.py)."""
+    return keyset_page(select(RiskReview), queries.REVIEW_ORDER, after=after, before=before, per_page=per_page)
 
 
 def team_today() -> date:

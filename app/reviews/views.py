@@ -17,7 +17,7 @@ from app.reviews.meeting import get_review
 from app.reviews.minutes import minutes_markdown
 from app.risks import cadence
 from app.risks.scoring import WEEKDAYS, current_settings
-from app.views_common import page_args
+from app.views_common import keyset_args
 
 bp = Blueprint("reviews", __name__)
 
@@ -27,13 +27,14 @@ bp = Blueprint("reviews", __name__)
 def reviews():
     settings = current_settings()
     today = cadence.team_today(settings)
-    page, per_page = page_args()
-    listing = services.reviews_page(page, per_page)
+    after, before, per_page = keyset_args()
+    listing = services.reviews_page(after=after, before=before, per_page=per_page)
     return render_template("reviews/list.html", listing=listing, this_week=agenda.review_for_week(today),
                            counts=queries.item_counts([review.id for review in listing.items]),
                            week=agenda.week_key(today), slot=agenda.slot_in_week(settings, today),
                            settings=settings, weekday=WEEKDAYS[settings.review_weekday],
-                           confirm_form=ConfirmForm(formdata=None))
+                           confirm_form=ConfirmForm(formdata=None),
+                           pager_args={"per_page": per_page} if "per_page" in request.args else {})
 
 
 @bp.route("/reviews/build", methods=["POST"])

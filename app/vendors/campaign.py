@@ -9,15 +9,17 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.calendar.services import person_today, quarter_for
 from app.errors import Invalid
 from app.extensions import db
 from app.timeutil import FiscalQuarter
-from app.vendors.models import (Vendor, VendorCheck, VendorCheckKind, VendorContact,
+from app.vendors.models import (EscalationLevel, Vendor, VendorCheck, VendorCheckKind, VendorContact,
                                 VendorContactConfirmation, VendorReminder, VendorTier)
-from app.vendors.services import tier_order, with_ladders
+from app.keyset import KeysetPage, keyset_page
+from app.vendors.services import VENDOR_ORDER, with_ladders
 
 
 class ContactState(enum.StrEnum):
@@ -120,10 +122,21 @@ def contract_flag(vendor: Vendor, quarter: FiscalQuarter, today: date) -> Contra
     return None
 
 
+def _campaign_vendors():
+    # The page names each contact's level: loaded with the ladder, not one query per vendor (its join is
+    # (vendor_id, id), which the session cannot answer from the levels it already holds).
+    return with_ladders(select(Vendor).where(Vendor.tier.in_([t for t in VendorTier if t.in_campaign]))).options(
+        selectinload(Vendor.levels).selectinload(EscalationLevel.contacts).selectinload(VendorContact.level))
+
+
 def campaign_vendors_query():
     """Critical and important vendors with their ladders loaded, critical first, then by name."""
-    return with_ladders(select(Vendor).where(Vendor.tier.in_([t for t in VendorTier if t.in_campaign]))
-                        .order_by(tier_order(), Vendor.name, Vendor.id))
+    return _campaign_vendors().order_by(*VENDOR_ORDER)
+
+
+def campaign_vendors_page(*, after: str | None = None, before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of the campaign's vendors in the same order, after or before a cursor (app/keyset.py)."""
+    return keyset_page(_campaign_vendors(), VENDOR_ORDER, after=after, before=before, per_page=per_page)
 
 
 # --- progress ------------------------------------------------------------------------------------------------

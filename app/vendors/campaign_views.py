@@ -8,14 +8,13 @@ from flask_login import current_user
 from app.access import allow
 from app.auth.roles import EDITORS, EVERYONE
 from app.errors import DomainError
-from app.extensions import db
 from app.calendar.models import business_calendar
 from app.timeutil import close_day, today_in
 from app.vendors import campaign, vendor_csv
 from app.vendors.vendor_csv import import_csv
 from app.vendors.forms import CheckForm, ConfirmForm, ImportForm
 from app.vendors.views import bp
-from app.views_common import apply_domain_error, carry_csv_text, csv_import_text, page_args
+from app.views_common import apply_domain_error, carry_csv_text, csv_import_text, keyset_args, kept_args
 
 
 @bp.route("/vendors/campaign")
@@ -24,14 +23,15 @@ def campaign_page():
     quarter = campaign.quarter_of(current_user)
     today = today_in(current_user.time_zone)
     pending_only = request.args.get("show") == "pending"
-    page, per_page = page_args()
-    listing = db.paginate(campaign.campaign_vendors_query(), page=page, per_page=per_page, error_out=False)
+    after, before, per_page = keyset_args()
+    listing = campaign.campaign_vendors_page(after=after, before=before, per_page=per_page)
+    pager_args = {**kept_args("show"), **({"per_page": per_page} if "per_page" in request.args else {})}
     rows = campaign.progress_of(listing.items, quarter, today)
     if pending_only:
         rows = [row for row in rows if not row.validated]
     region = current_user.region
     calendar = region.calendar if region is not None else business_calendar(None, None)
-    return render_template("vendors/campaign.html", quarter=quarter, rows=rows, listing=listing,
+    return render_template("vendors/campaign.html", quarter=quarter, rows=rows, listing=listing, pager_args=pager_args,
                            totals=campaign.campaign_totals(quarter, today), pending_only=pending_only,
                            close=close_day(quarter, calendar), confirm_form=ConfirmForm(formdata=None),
                            check_form=CheckForm(formdata=None))

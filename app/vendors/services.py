@@ -12,6 +12,7 @@ from app.links import clean_link
 from app.database import commit_or_conflict
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.timeutil import is_valid_zone
 from app.vendors.models import MAX_SLA_MINUTES, SLA_PRIORITIES, EscalationLevel, Vendor, VendorTier
 
@@ -68,8 +69,8 @@ def find_vendor_by_name(name: str) -> Vendor | None:
     return db.session.scalar(select(Vendor).where(func.lower(Vendor.name) == name.strip().lower()))
 
 
-def vendors_query(*, q: str | None = None, tier: str | None = None) -> Select:
-    """Vendors by tier (critical first) then name, narrowed by words in their name or what they support."""
+def vendors_matching(*, q: str | None = None, tier: str | None = None) -> Select:
+    """Vendors narrowed by words in their name or what they support, and by tier; unordered."""
     query = select(Vendor)
     if q and q.strip():
         words = q.strip()
@@ -77,12 +78,28 @@ def vendors_query(*, q: str | None = None, tier: str | None = None) -> Select:
                                 Vendor.supports.icontains(words, autoescape=True)))
     if tier in {t.value for t in VendorTier}:
         query = query.where(Vendor.tier == VendorTier(tier))
-    return query.order_by(tier_order(), Vendor.name, Vendor.id)
+    return query
 
 
 def tier_order():
     """An ORDER BY term: critical, then important, then other."""
     return case(*((Vendor.tier == tier, rank) for rank, tier in enumerate(VendorTier)), else_=len(VendorTier))
+
+
+# Critical first, then by name; the id breaks ties, which keyset pages need.
+VENDOR_ORDER = [tier_order(), Vendor.name, Vendor.id]
+
+
+def vendors_query(*, q: str | None = None, tier: str | None = None) -> Select:
+    """Vendors by tier (critical first) then name, narrowed by words in their name or what they support."""
+    return vendors_matching(q=q, tier=tier).order_by(*VENDOR_ORDER)
+
+
+def vendors_page(*, q: str | None = None, tier: str | None = None, after: str | None = None,
+                 before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of the vendor list with their ladders, after or before a cursor (app/keyset.py)."""
+    return keyset_page(with_ladders(vendors_matching(q=q, tier=tier)), VENDOR_ORDER, after=after, before=before,
+                       per_page=per_page)
 
 
 def with_ladders(query: Select) -> Select:

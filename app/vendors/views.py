@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from app.access import allow, can
 from app.auth.roles import EDITORS, EVERYONE
-from app.extensions import db
 from app.forms_common import form_values
 from app.timeutil import today_in
 from app.errors import DomainError
@@ -20,7 +19,7 @@ from app.vendors.forms import CheckForm, ConfirmForm, LevelForm, SearchForm, Sup
 from app.vendors.models import VendorTier
 from app.vendors.search import MIN_QUERY, clean_query, search_everything
 from app.vendors.vcard import vcard_filename, vendor_vcards
-from app.views_common import apply_domain_error, page_args
+from app.views_common import apply_domain_error, keyset_args, kept_args
 
 bp = Blueprint("vendors", __name__)
 
@@ -33,13 +32,14 @@ def vendor_url(vendor_id: int, contact_id: int | None = None) -> str:
 @allow(EVERYONE)
 def vendors():
     q, tier = clean_query(request.args.get("q")), request.args.get("tier") or ""
-    page, per_page = page_args()
-    listing = db.paginate(services.with_ladders(services.vendors_query(q=q, tier=tier)), page=page, per_page=per_page, error_out=False)
+    after, before, per_page = keyset_args()
+    listing = services.vendors_page(q=q, tier=tier, after=after, before=before, per_page=per_page)
     quarter = campaign.quarter_of(current_user)
     progress = {row.vendor.id: row for row in campaign.progress_of(listing.items, quarter,
                                                                    today_in(current_user.time_zone))}
+    pager_args = {**kept_args("q", "tier"), **({"per_page": per_page} if "per_page" in request.args else {})}
     return render_template("vendors/list.html", listing=listing, progress=progress, quarter=quarter, q=q,
-                           tier=tier, tiers=list(VendorTier))
+                           tier=tier, tiers=list(VendorTier), pager_args=pager_args)
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])

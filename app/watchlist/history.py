@@ -10,13 +10,25 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import defer
 
 from app.extensions import db
+from app.keyset import KeysetPage, keyset_page
 from app.timeutil import date_in, start_of_day, utcnow
 from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
 from app.watchlist.retention import roll_up_batch
 
 
+# Newest first: run ids grow with time, and ix_watch_job_runs_job_id_id serves one job's runs in this order.
+RUN_ORDER = [JobRun.id.desc()]
+
+
+def runs_page(job: Job, *, after: str | None = None, before: str | None = None, per_page: int = 50) -> KeysetPage:
+    """One page of the job's runs, newest first, after or before a cursor (app/keyset.py); no count, which over
+    a job's million runs would cost more than the page."""
+    return keyset_page(select(JobRun).where(JobRun.job_id == job.id), RUN_ORDER, after=after, before=before,
+                       per_page=per_page)
+
+
 def list_runs(job: Job, *, page: int = 1, per_page: int = 50) -> tuple[list[JobRun], int]:
-    """The job's runs, newest first, one page of them, and how many there are."""
+    """The job's runs, newest first, one page of them, and how many there are (the API's numbered pages)."""
     total = db.session.scalar(select(func.count()).select_from(JobRun).where(JobRun.job_id == job.id)) or 0
     runs = db.session.scalars(select(JobRun).where(JobRun.job_id == job.id).order_by(JobRun.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).all()

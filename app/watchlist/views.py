@@ -15,7 +15,7 @@ from app.errors import DomainError
 from app.forms_common import form_values
 from app.providers import provided
 from app.timeutil import utcnow
-from app.views_common import apply_domain_error, keyset_args, page_args
+from app.views_common import apply_domain_error, keyset_args
 from app.watchlist import history, job_csv, reliability, services, windows
 from app.watchlist.forms import ImportForm, JobForm, WindowForm
 from app.watchlist.models import STATES, Job
@@ -74,14 +74,16 @@ def new_job():
 
 def _job_page(job: Job, window_form: WindowForm, status: int = 200):
     now = utcnow()
-    page, per_page = page_args()
-    runs, total_runs = history.list_runs(job, page=page, per_page=min(per_page, 50))
+    after, before, per_page = keyset_args()
+    per_page = min(per_page, 50)
+    runs = history.runs_page(job, after=after, before=before, per_page=per_page)
+    pager_args = {"job_id": job.id, **({"per_page": per_page} if "per_page" in request.args else {})}
     since = now - timedelta(days=TIMELINE_DAYS)
     base = current_app.config["PUBLIC_BASE_URL"]
     due = services.next_expected(job, now)
     return render_template(
-        "watchlist/job.html", job=job, now=now, related=provided("job_links", job), runs=runs, total_runs=total_runs, page=page,
-        per_page=min(per_page, 50), timeline=_timeline(job, since, now),
+        "watchlist/job.html", job=job, now=now, related=provided("job_links", job), runs=runs, pager_args=pager_args,
+        timeline=_timeline(job, since, now),
         windows=[(w, windows.describe(w)) for w in job.windows], window_form=window_form,
         trend=history.duration_trend(job), uptime=history.weekly_uptime(job, now=now), due=due,
         ping_url=f"{base}/ping/{job.ping_key}", badge_url=f"{base}/badge/{job.badge_key}.svg"), status

@@ -10,6 +10,7 @@ import time_machine
 from app.calendar import services as calendar
 from tests.audit.conftest import EMEA
 from tests.conftest import form_post
+from tests.support import pager_link
 
 NON_ADMINS = ["crisis_team", "responder", "executive"]
 
@@ -101,7 +102,7 @@ def test_the_audit_log_shows_everything_newest_first(trail, login_as):
 
     html = admin.get("/admin/audit").get_data(as_text=True)
 
-    assert "5 changes" in html  # the trail and the admin's own account
+    assert "Showing 5 changes" in html  # the trail and the admin's own account
     assert log_rows(html) == [
         ("system", "create", f"users: {admin.user.email}"),
         ("cli", "create", "users: ops@example.com"),
@@ -136,27 +137,30 @@ def test_the_audit_log_filters(trail, login_as, query, expected):
 def test_the_audit_log_pages(trail, login_as):
     admin = login_as("admin")
 
-    html = admin.get("/admin/audit?per_page=2&page=2").get_data(as_text=True)
+    first = admin.get("/admin/audit?per_page=2").get_data(as_text=True)
+    html = admin.get(pager_link(first, "next")).get_data(as_text=True)
 
     assert log_rows(html) == [("system", "delete", "regions: APAC"), ("seed", "update", "regions: APAC")]
-    assert "Page 2 of 3" in html
+    assert "Showing 2 changes" in html and pager_link(html, "prev") and pager_link(html, "next")
 
 
 def test_the_audit_log_pager_keeps_the_filters(trail, login_as):
     admin = login_as("admin")
 
     first = admin.get("/admin/audit?entity_type=regions&per_page=2").get_data(as_text=True)
-    older = re.search(r'<a href="([^"]+)">Older', first).group(1).replace("&amp;", "&")
+    older = pager_link(first, "next")
     second = admin.get(older).get_data(as_text=True)
 
-    assert "entity_type=regions" in older
-    assert "Page 1 of 2" in first
+    assert "entity_type=regions" in older and "per_page=2" in older
+    assert pager_link(first, "prev") is None
     assert log_rows(second) == [("cli", "create", "regions: APAC")]
+    assert pager_link(second, "next") is None
 
 
 @pytest.mark.parametrize("query", [
     "since=yesterday", "until=2025-13-45", "action=explode", "entity_type=nonsense",
     "actor=" + "x" * 500, "page=abc", "page=-3", "per_page=0", "per_page=100000", "page=99",
+    "after=garbage", "before=WzEsIngiXQ",
 ])
 def test_invalid_audit_log_filters_do_not_break_the_page(trail, login_as, query):
     admin = login_as("admin")
