@@ -11,11 +11,15 @@ bench/watchlist_pings.py's filler). Then:
   a signed-in administrator through the same gunicorn, p95 against the bare endpoint's p95.
 - memory: the resident set (VmRSS) of each gunicorn worker after the pings and pages.
 - detection, in-process: one pass with nothing due, one with 100 jobs due, one catch-up with every job down.
+- outbox drain: bench/paging_latency.py's scenario (b) on a fresh database of its own: 1,000 SMS to 1,000 people due
+  at once, the real `flask scheduler run` (default engine configuration) sending them through the real twilio SDK to
+  the stand-in Twilio server (tests/fakes/) answering at once; messages per second from the first to the last arrival.
 - growth: the same data set at each of --sizes jobs (and as many risks), in-process: detection passes, page time
   and SQL statements per page, so a reader sees which cost is flat and which is linear.
 
 Prints one table: figure, value, baseline, ratio, target, pass/fail; then the growth table.
-Run: `.venv/bin/python bench/run.py [--postgres] [--quick]`. Needs `wrk` (apt-get install -y wrk).
+Run: `.venv/bin/python bench/run.py [--postgres] [--quick] [--only detection|drain]`. Needs `wrk` (apt-get install
+-y wrk). `--only` builds the same data set and prints only those rows: no pings, pages, memory or growth.
 """
 from __future__ import annotations
 
@@ -172,6 +176,34 @@ def detection(url: str, label: str = "") -> dict[str, float]:
     return {"idle": idle, "hundred": hundred, "catch_up": catch_up}
 
 
+def drain(postgres: bool, folder: str, databases: list) -> float:
+    """Messages per second of bench/paging_latency.py's scenario (b), the stand-in answering at once."""
+    import flask_migrate
+
+    from app import create_app
+    from app.extensions import db
+    from bench import paging_latency
+    from tests import support
+    from tests.fakes.twilio_server import FakeTwilio
+
+    url, name = new_database(postgres, folder, "drain")
+    databases.append(name)
+    twilio = FakeTwilio(from_number=paging_latency.FROM_NUMBER).start()  # answer_range None: at once
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": support.FAST_HASH},
+                     env={"SECRET_KEY": paging_latency.SECRET_KEY})
+    try:
+        with open(Path(folder) / "drain.log", "w") as log, app.app_context():
+            flask_migrate.upgrade()
+            _oncall, _policy, crowd_policies, _token = paging_latency.set_up(None)
+            rate = paging_latency.measure_throughput(paging_latency.process_env(url, twilio), log, crowd_policies,
+                                                     twilio, "run")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        twilio.stop()
+    return rate
+
+
 def in_process_pages(url: str, requests: int) -> dict[str, tuple[float, int]]:
     """p95 ms and SQL statements per request of each page, through the test client."""
     from sqlalchemy import event
@@ -225,8 +257,10 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL on 127.0.0.1:5432 instead of SQLite")
     parser.add_argument("--quick", action="store_true", help="shorter runs, 100,000 stored runs, sizes 1k and 10k")
     parser.add_argument("--sizes", default=None, help="growth sizes, e.g. 1000,10000,100000")
+    parser.add_argument("--only", choices=["detection", "drain"],
+                        help="only these rows (detection: nothing due, 100 due, catch-up); no served figures, no growth")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if args.only is None and shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     seconds, runs, requests = (4, 1, 20) if args.quick else (10, 3, 50)
     stored_runs = 100_000 if args.quick else 1_000_000
@@ -235,21 +269,30 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="qd-bench-")
     databases = []
     try:
-        url, name = new_database(args.postgres, folder, "main")
-        databases.append(name)
-        build(url, 10_000, stored_runs, 10_000)
-        served(url, seconds, runs, requests, args.postgres)
-        passes = detection(url)
-        row("detection, 10k jobs, nothing due", passes["idle"], "ms", None, "flat in the jobs", None)
-        row("detection, 10k jobs, 100 due", passes["hundred"], "ms", None, "<= 20 ms", passes["hundred"] <= 20)
-        row("catch-up, all 10k jobs late", passes["catch_up"], "ms", None, "<= 1000 ms", passes["catch_up"] <= 1000)
+        if args.only != "drain":
+            url, name = new_database(args.postgres, folder, "main")
+            databases.append(name)
+            build(url, 10_000, stored_runs, 10_000)
+        if args.only is None:
+            served(url, seconds, runs, requests, args.postgres)
+        if args.only in (None, "detection"):
+            passes = detection(url)
+            row("detection, 10k jobs, nothing due", passes["idle"], "ms", None, "flat in the jobs", None)
+            row("detection, 10k jobs, 100 due", passes["hundred"], "ms", None, "<= 20 ms", passes["hundred"] <= 20)
+            row("catch-up, all 10k jobs late", passes["catch_up"], "ms", None, "<= 1000 ms",
+                passes["catch_up"] <= 1000)
+        if args.only in (None, "drain"):
+            rate = drain(args.postgres, folder, databases)
+            row("outbox drain, 1,000 due, provider at once", rate, "msg/s", None, ">= 200 msg/s", rate >= 200)
         backend = "PostgreSQL" if args.postgres else "SQLite"
-        print(f"\n{backend}: 10,000 jobs, {stored_runs:,} runs, 10,000 risks, 100,000 history rows")
+        built = f"10,000 jobs, {stored_runs:,} runs, 10,000 risks, 100,000 history rows"
+        print(f"\n{backend}: " + ("1,000 people, 50 alerts (the drain's own database)" if args.only == "drain" else built))
         widths = (42, 16, 12, 8, 26, 6)
         header = ("figure", "value", "baseline", "ratio", "target", "")
         for line in [header, *ROWS]:
             print("".join(str(cell).ljust(width) for cell, width in zip(line, widths)))
-        growth(args, sizes, folder, databases, requests)
+        if args.only is None:
+            growth(args, sizes, folder, databases, requests)
     finally:
         for name in databases:
             if name:

@@ -3,7 +3,8 @@
 Thousands of jobs can be down at once after an outage of the scheduler: they are claimed by one statement, each
 group is read as plain rows and paged once, and its jobs and their timeline lines are written by one statement each,
 so the number of statements does not grow with the number of jobs (no ORM object or parameter set per job).
-Each job row is written once: the claim also clears its deadline and returns what the alert lists.
+Each job row is written once: the statement that moves the overdue jobs down (overdue.py) also claims them with these
+keys, clears their deadline and returns what the alert lists; claim_all does the same for jobs already down.
 """
 from __future__ import annotations
 

@@ -9,9 +9,10 @@
   grace while no pass ran gets both changes, each at its own moment.
 - Catch-up: deadlines more than WATCHLIST_CATCHUP_MINUTES old can only mean no pass ran for a while (passes
   run every few seconds). The jobs already past their grace then go down in a few statements (overdue.py), and
-  when at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one pass, they are claimed by one statement and
-  go out as ONE grouped alert per escalation policy instead of one per job (catch_up.py): the statements of a
-  catch-up do not grow with the number of late jobs.
+  when at least WATCHLIST_CATCHUP_MIN_JOBS such pages are due in one pass, they go out as ONE grouped alert per
+  escalation policy instead of one per job (catch_up.py): the statements of a catch-up do not grow with the number
+  of late jobs. The statement that moves them down also claims them for that alert, in the transaction that raises
+  it, so each job row is written once.
 """
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def run_detection_pass(now: datetime | None = None) -> dict[str, int]:
     """Apply every transition due by `now` and raise the pages they call for; returns what it did, by kind."""
     now = now or utcnow()
     summary: Counter[str] = Counter()
-    _advance_states(now, summary)
-    _raise_due_pages(now, summary)
+    grouped = _advance_states(now, summary)
+    _raise_due_pages(now, summary, grouped)
     return dict(summary)
 
 
@@ -62,25 +63,55 @@ def _catch_up_cutoff(now: datetime) -> datetime:
     return now - timedelta(minutes=int(current_app.config["WATCHLIST_CATCHUP_MINUTES"]))
 
 
-def _advance_states(now: datetime, summary: Counter) -> None:
+def _catch_up_key(now: datetime) -> str:
+    return f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
+
+
+def _advance_states(now: datetime, summary: Counter) -> bool:
+    """Every due transition; whether a catch-up went out as grouped alerts."""
     seen: set[int] = set()
-    cutoff, caught_up = _catch_up_cutoff(now), False
+    cutoff, caught_up, grouped = _catch_up_cutoff(now), False, False
     while True:
         rows = [row for row in db.session.execute(_due(now, _in_state(*WATCHED))).all() if row.id not in seen]
         if not rows:
-            return
+            return grouped
         if not caught_up and rows[0].next_deadline < cutoff:
             # Oldest first: a deadline past the catch-up cutoff means no pass ran for a while, and then most due
             # jobs are long overdue. They go down in a few statements whatever their number; the batches below
             # take the rest (still within their grace, running too long).
             caught_up = True
             db.session.rollback()  # the batch read is not kept: the move chooses its jobs itself
-            summary.update(overdue.move_overdue_down(now, cutoff))
-            db.session.commit()
+            grouped = _move_down_and_page_grouped(now, cutoff, summary)
             continue
         seen.update(row.id for row in rows)
         _advance_batch(rows, now, summary)
         db.session.commit()
+
+
+def _move_down_and_page_grouped(now: datetime, cutoff: datetime, summary: Counter) -> bool:
+    """The overdue jobs down, claimed for their grouped alerts by the same statement and paged, in one transaction:
+    each job row is written once, and a crash leaves no job claimed without its alert. Whether they were grouped.
+
+    Fewer claims than WATCHLIST_CATCHUP_MIN_JOBS, or paging that fails: all of it is rolled back and the jobs are
+    only moved down (committed), so _raise_due_pages pages them one by one, or records the failure and retries.
+    """
+    base, grouped = _catch_up_key(now), Counter()
+    try:
+        moved, claimed = overdue.move_overdue_down(now, cutoff, claim=base)
+        claimed += catch_up.claim_all(base, cutoff)  # down and unpaged before this pass (seldom any)
+        if len(claimed) >= int(current_app.config["WATCHLIST_CATCHUP_MIN_JOBS"]):
+            _page_claimed(claimed, now, grouped)
+            db.session.commit()
+            summary.update(moved)
+            summary.update(grouped)
+            return True
+    except Exception:
+        log.exception("the grouped catch-up failed; the overdue jobs go down and page on their own")
+    db.session.rollback()
+    moved, _claimed = overdue.move_overdue_down(now, cutoff)
+    db.session.commit()
+    summary.update(moved)
+    return False
 
 
 def _chain(row, now: datetime) -> list[tuple[datetime, str, str, str]]:
@@ -144,13 +175,15 @@ def _down_unpaged(now: datetime):
         .order_by(Job.next_deadline, Job.id).with_for_update(skip_locked=True)
 
 
-def _raise_due_pages(now: datetime, summary: Counter) -> None:
+def _raise_due_pages(now: datetime, summary: Counter, grouped: bool = False) -> None:
+    """The pages due; after a grouped catch-up (`grouped`), the catch-up pages left (jobs the batches took down,
+    running too long) join its alerts whatever their number."""
     config = current_app.config
     cutoff = _catch_up_cutoff(now)
     rows = db.session.execute(_down_unpaged(now)).all()
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
-    if len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"]):
+    if catch_up and (grouped or len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"])):
         _page_catch_up(catch_up, now, cutoff, summary)
     else:
         fresh = catch_up + fresh
@@ -193,20 +226,24 @@ def _page_one(row, now: datetime, summary: Counter) -> None:
 
 
 def _page_catch_up(rows: list, now: datetime, cutoff: datetime, summary: Counter) -> None:
-    base = f"watchlist:catch-up:{now:%Y-%m-%dT%H:%M}"
     try:
-        won = catch_up.claim_all(base, cutoff)
+        won = catch_up.claim_all(_catch_up_key(now), cutoff)
         _count_lost(summary, len({row.id for row in rows} - {row.id for row in won}))
-        held = _hold_jobs_in_maintenance({row.id for row in won}, now, summary)
-        groups = catch_up.page_groups([row for row in won if row.id not in held], now)
-        if groups:
-            summary["paged_in_group"] += sum(groups.values())
-            summary["grouped_alerts"] += len(groups)
+        _page_claimed(won, now, summary)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
         _record_page_failure(rows, now, error)
         summary["page_failed"] += len(rows)
+
+
+def _page_claimed(claimed: list, now: datetime, summary: Counter) -> None:
+    """One alert per group key of the `claimed` rows, but for the jobs a maintenance window holds."""
+    held = _hold_jobs_in_maintenance({row.id for row in claimed}, now, summary)
+    groups = catch_up.page_groups([row for row in claimed if row.id not in held], now)
+    if groups:
+        summary["paged_in_group"] += sum(groups.values())
+        summary["grouped_alerts"] += len(groups)
 
 
 def _hold_jobs_in_maintenance(ids: set[int], now: datetime, summary: Counter) -> set[int]:

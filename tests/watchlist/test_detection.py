@@ -392,6 +392,44 @@ def test_a_page_that_fails_is_recorded_on_the_job_and_retried(make_job, ping, cl
     assert detect() == {"paged": 1}
 
 
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_a_grouped_catch_up_that_fails_to_page_leaves_the_jobs_down_once_and_retries(make_job, ping, clock, backend):
+    jobs = [make_job(grace_minutes=10) for _ in range(3)]
+    for job in jobs:
+        ping(job)
+    clock.move_to(START + 4 * HOUR)  # no pass for hours
+    _refuse_new_alerts(backend)
+    try:
+        summary = detect()
+    finally:
+        _accept_alerts_again(backend)
+
+    assert summary == {"late": 3, "down": 3, "page_failed": 3}
+    for job in map(fresh, jobs):
+        assert (job.state, job.alert_key, job.next_deadline) == ("down", None, START + 4 * HOUR + timedelta(minutes=1))
+        assert [change[1:] for change in state_changes(job)[1:]] == [("up", "late"), ("late", "down")]  # each once
+        assert len(events_of(job, "page_failed")) == 1
+    clock.move_to(START + 4 * HOUR + timedelta(minutes=2))
+    assert detect() == {"paged": 3}
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_a_run_the_catch_up_finds_too_slow_joins_the_grouped_alert_even_alone(make_job, ping, clock):
+    late = [make_job(grace_minutes=10) for _ in range(3)]
+    for job in late:
+        ping(job)
+    running = make_job()
+    ping(running, "start")  # its maximum duration ran out while no pass ran
+    clock.move_to(START + 4 * HOUR)
+
+    detect()
+
+    [alert] = alerts()
+    assert alert.dedup_key.startswith("watchlist:catch-up:")
+    assert {fresh(job).alert_key for job in [*late, running]} == {alert.dedup_key}
+    assert fresh(running).down_reason == "too_slow"
+
+
 def test_a_close_freeze_window_holds_pages_from_bd_minus_2(make_job, ping, clock):
     # Q4 FY27: BD-2 is Wednesday 2027-01-27, whole days in UTC (the default close region).
     job = make_job(grace_minutes=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.extensions import db
 from app.watchlist import detection
@@ -76,6 +76,48 @@ def test_a_catch_up_sends_the_same_statements_when_the_late_jobs_span_many_batch
     assert {fresh(job).state for job in late} == {"down"}
     assert all(len(state_changes(job)) == 3 for job in late)
     assert [len(alert.details.splitlines()) for alert in alerts()] == [5, 17]
+
+
+@pytest.fixture
+def job_row_writes(app, backend):
+    """Counts every write of a watch_jobs row (a trigger) from the moment it is called; returns the job ids written."""
+    trigger = "CREATE TRIGGER count_job_writes AFTER UPDATE ON watch_jobs "
+    made = []
+
+    def start():
+        made.append(True)
+        db.session.execute(text("CREATE TABLE job_writes (job_id integer)"))
+        if backend == "sqlite":
+            db.session.execute(text(trigger + "BEGIN INSERT INTO job_writes VALUES (NEW.id); END"))
+        else:
+            db.session.execute(text("CREATE FUNCTION count_job_write() RETURNS trigger AS $$ BEGIN "
+                                    "INSERT INTO job_writes VALUES (NEW.id); RETURN NULL; END $$ LANGUAGE plpgsql"))
+            db.session.execute(text(trigger + "FOR EACH ROW EXECUTE FUNCTION count_job_write()"))
+        db.session.commit()
+        return lambda: sorted(db.session.scalars(text("SELECT job_id FROM job_writes")))
+
+    yield start
+    if made:
+        db.session.rollback()
+        db.session.execute(text("DROP TRIGGER count_job_writes" + ("" if backend == "sqlite" else " ON watch_jobs")))
+        if backend != "sqlite":
+            db.session.execute(text("DROP FUNCTION count_job_write()"))
+        db.session.execute(text("DROP TABLE job_writes"))
+        db.session.commit()
+
+
+@pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
+def test_a_grouped_catch_up_writes_each_job_row_once(make_job, ping, clock, job_row_writes):
+    """Moving a job down and claiming it for its grouped alert is one write of its row, not two."""
+    jobs = pinged_jobs(make_job, ping, 4)
+    written = job_row_writes()
+
+    summary = detect(START + 4 * HOUR)
+
+    assert summary["paged_in_group"] == 4
+    assert written() == sorted(job.id for job in jobs)
+    [alert] = alerts()
+    assert {(fresh(job).alert_key, fresh(job).next_deadline) for job in jobs} == {(alert.dedup_key, None)}
 
 
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
