@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from app.alerting import outbox
 from app.alerting.channels.gsm import gsm7_length
@@ -152,6 +152,70 @@ def test_sends_in_flight_are_recorded_one_by_one_as_they_return(phones, make_use
 
     assert recorded_while_hanging == [True]
     phones.seen += 2  # Alice's and Bob's pages arrived; Carol's failed and is retried after its back-off
+
+
+def _three_sends_returned(phones, make_user) -> list[tuple]:
+    """Pages for three people claimed, prepared and sent (the stand-in has them), not yet recorded."""
+    for n, phone in enumerate((ALICE, BOB, CAROL)):
+        person = make_user("responder", name=f"Person {n}")
+        give_methods(person, ("sms", phone, 0))
+        phones.trigger(f"Job {n}", escalation_policy_id=policy_for(([person], 60), name=f"P{n}").id,
+                       dedup_key=f"job-{n}")
+    items = outbox.prepare(outbox.claim_due(utcnow(), "this-process", 10), utcnow())
+    returned = [(item, outbox.send_one(item, phones.app.config)) for item in items]
+    for phone in (ALICE, BOB, CAROL):
+        phones.expect_sms(phone, "QD alert")
+    return returned
+
+
+def test_sends_that_returned_together_are_recorded_in_one_commit(phones, make_user):
+    returned = _three_sends_returned(phones, make_user)
+    commits: list = []
+    note = commits.append  # one bound method, so that the same listener is removed
+    event.listen(db.engine, "commit", note)
+    try:
+        state = outbox.SendPass()
+        outbox._record_returned(state, returned, utcnow())  # noqa: SLF001  (the engine's own step)
+    finally:
+        event.remove(db.engine, "commit", note)
+
+    assert (len(commits), state.sent, state.unrecorded) == (1, 3, [])
+    db.session.expire_all()
+    assert sorted(m.status for m in db.session.scalars(select(OutboundMessage))) == ["sent"] * 3
+
+
+REFUSE_SENT = {
+    "sqlite": ["CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON outbound_messages WHEN NEW.status = 'sent' "
+               "BEGIN SELECT RAISE(ABORT, 'database refused'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_sent() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "RAISE EXCEPTION 'database refused'; END $$",
+                   "CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON outbound_messages FOR EACH ROW "
+                   "WHEN (NEW.status = 'sent') EXECUTE FUNCTION refuse_sent()"],
+}
+ALLOW_SENT = {"sqlite": ["DROP TRIGGER refuse_sent"],
+              "postgresql": ["DROP TRIGGER refuse_sent ON outbound_messages", "DROP FUNCTION refuse_sent()"]}
+
+
+def test_sends_returned_together_are_all_kept_when_their_commit_fails_and_written_later(phones, make_user):
+    returned = _three_sends_returned(phones, make_user)
+    dialect = db.engine.dialect.name
+    for statement in REFUSE_SENT[dialect]:
+        db.session.execute(text(statement))
+    db.session.commit()
+    state = outbox.SendPass()
+
+    outbox._record_returned(state, returned, utcnow())  # noqa: SLF001  (the engine's own step)
+
+    assert (state.sent, len(state.unrecorded)) == (0, 3)  # none half written, none forgotten
+    db.session.expire_all()
+    assert {m.status for m in db.session.scalars(select(OutboundMessage))} == {"sending"}
+    for statement in ALLOW_SENT[dialect]:
+        db.session.execute(text(statement))
+    db.session.commit()
+    assert outbox.flush_unrecorded(state) is True
+    db.session.expire_all()
+    assert sorted(m.status for m in db.session.scalars(select(OutboundMessage))) == ["sent"] * 3
+    phones.expect_nothing()  # written, not sent again
 
 
 # --- nothing silent --------------------------------------------------------------------------------------
