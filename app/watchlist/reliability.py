@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.timeutil import UTC, utcnow
 from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
-from app.watchlist.run_days import DayTotals, RunDurations, day_totals, midnight, run_durations
+from app.watchlist.run_days import DayTotals, FinishedRuns, day_totals, finished_runs, midnight
 from app.watchlist.states import WHY
 
 
@@ -54,9 +54,11 @@ class Trouble:
 def _unfinished(since: datetime, now: datetime) -> dict[int, int]:
     """job id -> runs without an end that count as never finished: hung past the maximum duration now (marked too
     slow by the detector, or not yet), or abandoned in the period."""
+    # Both kinds have no end (an abandoned run is never closed): saying so first lets the (job, end, outcome) index
+    # find them instead of a scan of every run.
     counts = dict(db.session.execute(
-        select(JobRun.job_id, func.count()).where(or_(
-            and_(JobRun.ended_at.is_(None), JobRun.outcome == RunOutcome.TOO_SLOW.value),
+        select(JobRun.job_id, func.count()).where(JobRun.ended_at.is_(None), or_(
+            JobRun.outcome == RunOutcome.TOO_SLOW.value,
             and_(JobRun.outcome == RunOutcome.ABANDONED.value, JobRun.started_at >= since)))
         .group_by(JobRun.job_id)).all())
     # Runs still going (one or two per running job) are few: whether one is past its maximum is read here.
@@ -69,22 +71,17 @@ def _unfinished(since: datetime, now: datetime) -> dict[int, int]:
     return counts
 
 
-def trouble_since(since: datetime, now: datetime | None = None, *,
-                  days: dict[int, DayTotals] | None = None) -> dict[int, Trouble]:
+def trouble_since(since: datetime, now: datetime | None = None, *, days: dict[int, DayTotals] | None = None,
+                  finished: dict[int, FinishedRuns] | None = None) -> dict[int, Trouble]:
     """job id -> its runs and what went wrong with them since `since` (a run still going is judged at `now`,
-    default now), runs folded into the daily rows of the whole UTC days since then included (`days`, read here
-    when not given); jobs with neither runs nor missed slots are left out.
+    default now), runs folded into the daily rows of the whole UTC days since then included; jobs with neither runs
+    nor missed slots are left out. `days` and `finished` are read here when the caller has not read them already.
 
     A fixed number of grouped queries whatever the number of jobs: finished runs, runs without an end, missed slots,
     daily rows.
     """
     now = now or utcnow()
-    finished = {row.job_id: row for row in db.session.execute(
-        select(JobRun.job_id, func.count().label("runs"),
-               func.sum((JobRun.outcome == RunOutcome.FAILED.value).cast(Integer)).label("failed"),
-               func.sum(JobRun.too_slow.cast(Integer)).label("too_slow"),
-               func.sum(JobRun.late.cast(Integer)).label("late"))
-        .where(JobRun.ended_at >= since).group_by(JobRun.job_id))}
+    finished = finished_runs(since, durations=False) if finished is None else finished
     unfinished = _unfinished(since, now)
     missed = dict(db.session.execute(
         select(JobEvent.job_id, func.count()).where(
@@ -94,14 +91,12 @@ def trouble_since(since: datetime, now: datetime | None = None, *,
     days = day_totals(since) if days is None else days
     result = {}
     for job_id in set(finished) | set(unfinished) | set(missed) | {job_id for job_id, d in days.items() if d.runs}:
-        row = finished.get(job_id)
+        kept = finished.get(job_id, FinishedRuns(0, 0, 0, 0))
         folded = days.get(job_id, DayTotals())
         result[job_id] = Trouble(
-            runs=(row.runs if row else 0) + unfinished.get(job_id, 0) + folded.runs,
-            failed=(int(row.failed or 0) if row else 0) + folded.failures,
-            too_slow=int(row.too_slow or 0) if row else 0, unfinished=unfinished.get(job_id, 0),
-            missed=missed.get(job_id, 0), late=(int(row.late or 0) if row else 0) + folded.late,
-            rolled_up=folded.runs)
+            runs=kept.runs + unfinished.get(job_id, 0) + folded.runs, failed=kept.failed + folded.failures,
+            too_slow=kept.too_slow, unfinished=unfinished.get(job_id, 0), missed=missed.get(job_id, 0),
+            late=kept.late + folded.late, rolled_up=folded.runs)
     return result
 
 
@@ -111,7 +106,7 @@ def trouble_since(since: datetime, now: datetime | None = None, *,
 class JobRank:
     job: Job
     trouble: Trouble
-    kept: RunDurations | None = None  # durations of the runs still kept one by one
+    kept: FinishedRuns | None = None  # the runs still kept one by one
     folded: DayTotals = field(default_factory=DayTotals)  # daily rows of the period
 
     @property
@@ -184,8 +179,8 @@ def top_jobs(*, period: str = DEFAULT_PERIOD, sort: str = "p95", now: datetime |
     now = now or utcnow()
     since = period_start(period, now)
     folded = day_totals(since)
-    kept = run_durations(since)
-    troubles = trouble_since(since, now, days=folded)
+    kept = finished_runs(since)
+    troubles = trouble_since(since, now, days=folded, finished=kept)
     ranks = [JobRank(job=job, trouble=troubles.get(job.id, Trouble()), kept=kept.get(job.id),
                      folded=folded.get(job.id, DayTotals()))
              for job in db.session.scalars(select(Job).order_by(Job.name))]

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, case, func, select
+from sqlalchemy import Date, Integer, case, func, select
 
 from app.extensions import db
 from app.timeutil import UTC
-from app.watchlist.models import JobRun, JobRunDay
+from app.watchlist.models import JobRun, JobRunDay, RunOutcome
 
 
 def first_whole_day(since: datetime) -> date:
@@ -53,31 +53,50 @@ def day_totals(since: datetime) -> dict[int, DayTotals]:
 
 
 @dataclass(frozen=True)
-class RunDurations:
-    """The durations of one job's runs still kept one by one that ended in a period."""
+class FinishedRuns:
+    """One job's runs still kept one by one that ended in a period: what went wrong and how long they took."""
 
-    timed: int
-    total_seconds: float
-    max_seconds: float
-    p95_seconds: float
+    runs: int
+    failed: int
+    too_slow: int
+    late: int
+    timed: int = 0  # runs with a duration (a start and an end); the figures below are theirs
+    total_seconds: float = 0.0
+    max_seconds: float | None = None
+    p95_seconds: float | None = None
 
 
-def run_durations(since: datetime) -> dict[int, RunDurations]:
-    """job id -> count, sum, maximum and nearest-rank p95 of the durations of the runs that ended since `since`,
-    computed by the database (one grouped query over a window ranking, the same SQL on SQLite and PostgreSQL)."""
+def finished_runs(since: datetime, *, durations: bool = True) -> dict[int, FinishedRuns]:
+    """job id -> its runs that ended since `since`, counted in one grouped query; with `durations`, also the count,
+    sum, maximum and nearest-rank p95 of their durations, from the same scan (a window ranking per job, the same SQL
+    on SQLite and PostgreSQL) rather than every duration read into Python."""
+    failed = func.sum((JobRun.outcome == RunOutcome.FAILED.value).cast(Integer))
+    if not durations:
+        rows = db.session.execute(
+            select(JobRun.job_id, func.count(), failed, func.sum(JobRun.too_slow.cast(Integer)),
+                   func.sum(JobRun.late.cast(Integer)))
+            .where(JobRun.ended_at >= since).group_by(JobRun.job_id))
+        return {job_id: FinishedRuns(runs, int(failed or 0), int(too_slow or 0), int(late or 0))
+                for job_id, runs, failed, too_slow, late in rows}
+    by_job = {"partition_by": JobRun.job_id}
     ranked = (select(JobRun.job_id, JobRun.duration_seconds.label("seconds"),
-                     func.row_number().over(partition_by=JobRun.job_id, order_by=JobRun.duration_seconds)
+                     (JobRun.outcome == RunOutcome.FAILED.value).cast(Integer).label("failed"),
+                     JobRun.too_slow.cast(Integer).label("too_slow"), JobRun.late.cast(Integer).label("late"),
+                     func.row_number().over(**by_job, order_by=JobRun.duration_seconds.asc().nulls_last())
                      .label("position"),
-                     func.count().over(partition_by=JobRun.job_id).label("timed"))
-              .where(JobRun.ended_at >= since, JobRun.duration_seconds.is_not(None)).subquery())
-    # Nearest rank: the ceil(0.95 n)-th smallest, in integer arithmetic so both databases agree to the row.
+                     func.count(JobRun.duration_seconds).over(**by_job).label("timed"))
+              .where(JobRun.ended_at >= since).subquery())
+    # Nearest rank: the ceil(0.95 n)-th shortest of the n timed runs (sorted before the untimed ones), in integer
+    # arithmetic so both databases agree to the row.
     p95_position = (95 * ranked.c.timed + 99) // 100
     rows = db.session.execute(
-        select(ranked.c.job_id, func.max(ranked.c.timed), func.sum(ranked.c.seconds), func.max(ranked.c.seconds),
-               func.max(case((ranked.c.position == p95_position, ranked.c.seconds))))
+        select(ranked.c.job_id, func.count(), func.sum(ranked.c.failed), func.sum(ranked.c.too_slow),
+               func.sum(ranked.c.late), func.max(ranked.c.timed), func.sum(ranked.c.seconds),
+               func.max(ranked.c.seconds), func.max(case((ranked.c.position == p95_position, ranked.c.seconds))))
         .group_by(ranked.c.job_id))
-    return {job_id: RunDurations(int(timed), float(total), float(maximum), float(p95))
-            for job_id, timed, total, maximum, p95 in rows}
+    return {job_id: FinishedRuns(runs, int(failed or 0), int(too_slow or 0), int(late or 0), int(timed or 0),
+                                 float(total or 0.0), maximum, p95)
+            for job_id, runs, failed, too_slow, late, timed, total, maximum, p95 in rows}
 
 
 # --- durations per day, for the job page's long chart --------------------------------------------------------------

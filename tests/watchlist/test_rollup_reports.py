@@ -11,7 +11,7 @@ from app.readiness.score import compute_readiness
 from app.watchlist import history, reliability
 from app.watchlist.models import JobRunDay
 from app.watchlist.retention import roll_up_old_runs
-from app.watchlist.run_days import DayDurations, daily_durations, first_whole_day, midnight, run_durations
+from app.watchlist.run_days import DayDurations, daily_durations, finished_runs, first_whole_day, midnight
 from tests.watchlist.conftest import START, add_runs, runs_of
 
 DAY = timedelta(days=1)
@@ -72,16 +72,18 @@ def test_the_mean_and_longest_sorts_rank_rolled_up_history(make_job, clock):
 
 
 def test_p95_is_the_nearest_rank_computed_by_the_database(make_job, clock):
-    hundred, twenty, single = make_job(), make_job(), make_job()
+    hundred, twenty, single, untimed = make_job(), make_job(), make_job(), make_job()
     add_runs(hundred, *[(START - timedelta(minutes=n), "success", float(n), False) for n in range(1, 101)])
-    add_runs(twenty, *[(START - timedelta(minutes=n), "success", float(n), False) for n in range(1, 21)])
+    add_runs(twenty, *[(START - timedelta(minutes=n), "success", float(n), False) for n in range(1, 21)],
+             *[(START - timedelta(minutes=n), "failed", None, True) for n in range(5)])  # no start: no duration
     add_runs(single, (START - HOUR, "success", 7.0, False))
+    add_runs(untimed, (START - HOUR, "success", None, False))
 
-    durations = run_durations(START - DAY)
+    runs = finished_runs(START - DAY)
 
-    assert [durations[job.id].p95_seconds for job in (hundred, twenty, single)] == [95.0, 19.0, 7.0]
-    assert (durations[hundred.id].timed, durations[hundred.id].total_seconds,
-            durations[hundred.id].max_seconds) == (100, 5050.0, 100.0)
+    assert [runs[job.id].p95_seconds for job in (hundred, twenty, single, untimed)] == [95.0, 19.0, 7.0, None]
+    assert (runs[hundred.id].timed, runs[hundred.id].total_seconds, runs[hundred.id].max_seconds) == (100, 5050, 100)
+    assert (runs[twenty.id].runs, runs[twenty.id].timed, runs[twenty.id].failed, runs[twenty.id].late) == (25, 20, 5, 5)
 
 
 def test_a_period_counts_only_the_utc_days_wholly_inside_it():
