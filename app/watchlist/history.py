@@ -1,9 +1,9 @@
-"""Run history: listing, pruning to a count per job, the duration trend and uptime per week (the top jobs and every
-way a job was unhealthy are in reliability.py)."""
+"""Run history: listing, pruning to a count per job, the duration trends (the last runs, and by day over two years)
+and uptime per week (the top jobs and every way a job was unhealthy are in reliability.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, select
@@ -11,9 +11,10 @@ from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.keyset import KeysetPage, keyset_page
-from app.timeutil import date_in, start_of_day, utcnow
+from app.timeutil import UTC, date_in, start_of_day, utcnow
 from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
 from app.watchlist.retention import roll_up_batch
+from app.watchlist.run_days import DayDurations, daily_durations
 
 
 # Newest first: run ids grow with time, and ix_watch_job_runs_job_id_id serves one job's runs in this order.
@@ -113,22 +114,76 @@ class Trend:
     min_line_y: float | None
 
 
+CHART_PAD = 8
+
+
+def _y_scale(height: int, top: float):
+    """seconds -> y on a chart `height` high whose top is `top` seconds (longer is higher)."""
+    return lambda seconds: round(height - CHART_PAD - (height - 2 * CHART_PAD) * seconds / top, 1)
+
+
 def duration_trend(job: Job, *, runs: int = 60, width: int = 600, height: int = 160) -> Trend:
     """The last `runs` finished durations as chart coordinates (oldest left); the SVG is drawn by a template."""
     rows = list(reversed(db.session.scalars(
         select(JobRun).where(JobRun.job_id == job.id, JobRun.duration_seconds.is_not(None))
         .order_by(JobRun.id.desc()).limit(runs)).all()))
     top = max([run.duration_seconds or 0 for run in rows] + [job.max_duration_seconds * 1.1, 1.0])
-    pad = 8
-    step = (width - 2 * pad) / max(len(rows) - 1, 1)
-
-    def y_of(seconds: float) -> float:
-        return round(height - pad - (height - 2 * pad) * seconds / top, 1)
-
-    points = [TrendPoint(round(pad + i * step, 1), y_of(run.duration_seconds or 0), run) for i, run in enumerate(rows)]
+    step = (width - 2 * CHART_PAD) / max(len(rows) - 1, 1)
+    y_of = _y_scale(height, top)
+    points = [TrendPoint(round(CHART_PAD + i * step, 1), y_of(run.duration_seconds or 0), run)
+              for i, run in enumerate(rows)]
     return Trend(points=points, polyline=" ".join(f"{p.x},{p.y}" for p in points), width=width, height=height,
                  scale_max=top, max_line_y=y_of(job.max_duration_seconds),
                  min_line_y=y_of(job.min_duration_seconds) if job.min_duration_seconds else None)
+
+
+# Two years by day: the runs kept one by one (WATCHLIST_RUN_RETENTION_DAYS, 400 by default) and the year before them,
+# kept as daily rows, so a close compares with the same close a year earlier.
+DAILY_TREND_DAYS = 730
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    x: float
+    mean_y: float
+    max_y: float
+    day: DayDurations
+
+
+@dataclass(frozen=True)
+class DailyTrend:
+    points: list[DayPoint]
+    mean_lines: list[str]  # one polyline per stretch of consecutive days with timed runs: a gap stays a gap
+    width: int
+    height: int
+    scale_max: float
+    max_line_y: float
+    first_day: date
+    last_day: date
+
+
+def daily_duration_trend(job: Job, *, days: int = DAILY_TREND_DAYS, now: datetime | None = None,
+                         width: int = 600, height: int = 160) -> DailyTrend:
+    """Mean and longest duration per UTC day over the last `days` days (today on the right), from the runs still
+    kept and the daily rows of the rolled-up ones, as chart coordinates; the SVG is drawn by a template."""
+    last_day = (now or utcnow()).astimezone(UTC).date()
+    first_day = last_day - timedelta(days=days - 1)
+    rows = daily_durations(job.id, first_day)
+    top = max([row.max_seconds for row in rows] + [job.max_duration_seconds * 1.1, 1.0])
+    step = (width - 2 * CHART_PAD) / max(days - 1, 1)
+    y_of = _y_scale(height, top)
+    points = [DayPoint(round(CHART_PAD + (row.day - first_day).days * step, 1), y_of(row.mean_seconds),
+                       y_of(row.max_seconds), row) for row in rows]
+    stretches: list[list[DayPoint]] = []
+    for point in points:
+        if stretches and (point.day.day - stretches[-1][-1].day.day).days == 1:
+            stretches[-1].append(point)
+        else:
+            stretches.append([point])
+    return DailyTrend(points=points, mean_lines=[" ".join(f"{p.x},{p.mean_y}" for p in stretch)
+                                                 for stretch in stretches if len(stretch) > 1],
+                      width=width, height=height, scale_max=top, max_line_y=y_of(job.max_duration_seconds),
+                      first_day=first_day, last_day=last_day)
 
 
 # --- uptime per week ---------------------------------------------------------------------------------------------

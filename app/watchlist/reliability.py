@@ -8,18 +8,22 @@ Ways a job is unhealthy, one count each:
   replaced by a later start (abandoned);
 - missed: a slot with no run by the end of its grace period (the job went down "missed");
 - late: a run that answered its slot after the slot had passed.
+
+Runs folded into daily rows (past WATCHLIST_RUN_RETENTION_DAYS, or past WATCHLIST_RUNS_PER_JOB) still count in runs,
+failures and late runs for the UTC days wholly inside the period (run_days.py). A daily row keeps no "too slow" or
+"never finished" count: a run folded while still running past its maximum counts as a failure there.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
-from app.timeutil import utcnow
+from app.timeutil import UTC, utcnow
 from app.watchlist.models import Job, JobEvent, JobRun, JobState, RunOutcome
+from app.watchlist.run_days import DayTotals, FinishedRuns, day_totals, finished_runs, midnight
 from app.watchlist.states import WHY
 
 
@@ -33,6 +37,7 @@ class Trouble:
     unfinished: int = 0
     missed: int = 0
     late: int = 0
+    rolled_up: int = 0  # of `runs`, those counted from daily rows (their failures and late runs count too)
 
     @property
     def total(self) -> int:
@@ -49,9 +54,11 @@ class Trouble:
 def _unfinished(since: datetime, now: datetime) -> dict[int, int]:
     """job id -> runs without an end that count as never finished: hung past the maximum duration now (marked too
     slow by the detector, or not yet), or abandoned in the period."""
+    # Both kinds have no end (an abandoned run is never closed): saying so first lets the (job, end, outcome) index
+    # find them instead of a scan of every run.
     counts = dict(db.session.execute(
-        select(JobRun.job_id, func.count()).where(or_(
-            and_(JobRun.ended_at.is_(None), JobRun.outcome == RunOutcome.TOO_SLOW.value),
+        select(JobRun.job_id, func.count()).where(JobRun.ended_at.is_(None), or_(
+            JobRun.outcome == RunOutcome.TOO_SLOW.value,
             and_(JobRun.outcome == RunOutcome.ABANDONED.value, JobRun.started_at >= since)))
         .group_by(JobRun.job_id)).all())
     # Runs still going (one or two per running job) are few: whether one is past its maximum is read here.
@@ -64,32 +71,32 @@ def _unfinished(since: datetime, now: datetime) -> dict[int, int]:
     return counts
 
 
-def trouble_since(since: datetime, now: datetime | None = None) -> dict[int, Trouble]:
+def trouble_since(since: datetime, now: datetime | None = None, *, days: dict[int, DayTotals] | None = None,
+                  finished: dict[int, FinishedRuns] | None = None) -> dict[int, Trouble]:
     """job id -> its runs and what went wrong with them since `since` (a run still going is judged at `now`,
-    default now); jobs with neither runs nor missed slots are left out.
+    default now), runs folded into the daily rows of the whole UTC days since then included; jobs with neither runs
+    nor missed slots are left out. `days` and `finished` are read here when the caller has not read them already.
 
-    A fixed number of grouped queries whatever the number of jobs: finished runs, runs without an end, missed slots.
+    A fixed number of grouped queries whatever the number of jobs: finished runs, runs without an end, missed slots,
+    daily rows.
     """
     now = now or utcnow()
-    finished = {row.job_id: row for row in db.session.execute(
-        select(JobRun.job_id, func.count().label("runs"),
-               func.sum((JobRun.outcome == RunOutcome.FAILED.value).cast(Integer)).label("failed"),
-               func.sum(JobRun.too_slow.cast(Integer)).label("too_slow"),
-               func.sum(JobRun.late.cast(Integer)).label("late"))
-        .where(JobRun.ended_at >= since).group_by(JobRun.job_id))}
+    finished = finished_runs(since, durations=False) if finished is None else finished
     unfinished = _unfinished(since, now)
     missed = dict(db.session.execute(
         select(JobEvent.job_id, func.count()).where(
             JobEvent.kind == "state", JobEvent.to_state == JobState.DOWN.value, JobEvent.at >= since,
             JobEvent.text.endswith(WHY["missed"], autoescape=True))
         .group_by(JobEvent.job_id)).all())
+    days = day_totals(since) if days is None else days
     result = {}
-    for job_id in set(finished) | set(unfinished) | set(missed):
-        row = finished.get(job_id)
+    for job_id in set(finished) | set(unfinished) | set(missed) | {job_id for job_id, d in days.items() if d.runs}:
+        kept = finished.get(job_id, FinishedRuns(0, 0, 0, 0))
+        folded = days.get(job_id, DayTotals())
         result[job_id] = Trouble(
-            runs=(row.runs if row else 0) + unfinished.get(job_id, 0), failed=int(row.failed or 0) if row else 0,
-            too_slow=int(row.too_slow or 0) if row else 0, unfinished=unfinished.get(job_id, 0),
-            missed=missed.get(job_id, 0), late=int(row.late or 0) if row else 0)
+            runs=kept.runs + unfinished.get(job_id, 0) + folded.runs, failed=kept.failed + folded.failures,
+            too_slow=kept.too_slow, unfinished=unfinished.get(job_id, 0), missed=missed.get(job_id, 0),
+            late=kept.late + folded.late, rolled_up=folded.runs)
     return result
 
 
@@ -98,12 +105,34 @@ def trouble_since(since: datetime, now: datetime | None = None) -> dict[int, Tro
 @dataclass(frozen=True)
 class JobRank:
     job: Job
-    p95_seconds: float | None
     trouble: Trouble
+    kept: FinishedRuns | None = None  # the runs still kept one by one
+    folded: DayTotals = field(default_factory=DayTotals)  # daily rows of the period
+
+    @property
+    def p95_seconds(self) -> float | None:
+        """Over the runs still kept one by one only: a daily row keeps a sum and a maximum, not a distribution."""
+        return self.kept.p95_seconds if self.kept else None
+
+    @property
+    def mean_seconds(self) -> float | None:
+        timed = (self.kept.timed if self.kept else 0) + self.folded.timed
+        total = (self.kept.total_seconds if self.kept else 0.0) + self.folded.duration_total_seconds
+        return total / timed if timed else None
+
+    @property
+    def max_seconds(self) -> float | None:
+        values = [value for value in (self.kept.max_seconds if self.kept else None,
+                                      self.folded.duration_max_seconds) if value is not None]
+        return max(values) if values else None
 
     @property
     def runs(self) -> int:
         return self.trouble.runs
+
+    @property
+    def rolled_up_runs(self) -> int:
+        return self.trouble.rolled_up
 
     @property
     def failures(self) -> int:
@@ -126,30 +155,33 @@ class JobRank:
         return self.trouble.unfinished
 
 
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least `fraction` of the values at or below it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
-
-
-SORTS = {"p95": lambda r: -(r.p95_seconds or 0), "failures": lambda r: -r.failures, "late": lambda r: -r.late_runs,
+SORTS = {"p95": lambda r: -(r.p95_seconds or 0), "mean": lambda r: -(r.mean_seconds or 0),
+         "max": lambda r: -(r.max_seconds or 0), "failures": lambda r: -r.failures, "late": lambda r: -r.late_runs,
          "missed": lambda r: -r.missed_slots, "unfinished": lambda r: -r.unfinished_runs,
          "trouble": lambda r: -r.trouble.total}
 
+# The periods the top jobs can cover: query value -> (days, label). Longer ones reach past the retention of single
+# runs and are then counted mostly from daily rows.
+PERIODS = {"30d": (30, "last 30 days"), "90d": (90, "last 90 days"), "1y": (365, "last year")}
+DEFAULT_PERIOD = "30d"
 
-def top_jobs(*, days: int = 30, sort: str = "p95", now: datetime | None = None) -> list[JobRank]:
-    """Every job ranked by p95 duration, failures, late runs, missed slots, runs that never finished or all of
-    these together over the last `days` days (ties by name)."""
+
+def period_start(period: str, now: datetime) -> datetime:
+    """Midnight UTC `days` days back: a period of whole UTC days, so daily rows and single runs count alike."""
+    days, _label = PERIODS.get(period, PERIODS[DEFAULT_PERIOD])
+    return midnight((now - timedelta(days=days)).astimezone(UTC).date())
+
+
+def top_jobs(*, period: str = DEFAULT_PERIOD, sort: str = "p95", now: datetime | None = None) -> list[JobRank]:
+    """Every job ranked by p95, mean or maximum duration, failures, late runs, missed slots, runs that never finished
+    or all of these together over `period` (PERIODS; ties by name), daily rows of rolled-up runs included. Grouped
+    queries only: no run is read one by one."""
     now = now or utcnow()
-    since = now - timedelta(days=days)
-    durations: dict[int, list[float]] = {}
-    for job_id, seconds in db.session.execute(select(JobRun.job_id, JobRun.duration_seconds).where(
-            JobRun.ended_at >= since, JobRun.duration_seconds.is_not(None))):
-        durations.setdefault(job_id, []).append(seconds)
-    troubles = trouble_since(since, now)
-    ranks = [JobRank(job=job, p95_seconds=percentile(durations.get(job.id, []), 0.95),
-                     trouble=troubles.get(job.id, Trouble()))
+    since = period_start(period, now)
+    folded = day_totals(since)
+    kept = finished_runs(since)
+    troubles = trouble_since(since, now, days=folded, finished=kept)
+    ranks = [JobRank(job=job, trouble=troubles.get(job.id, Trouble()), kept=kept.get(job.id),
+                     folded=folded.get(job.id, DayTotals()))
              for job in db.session.scalars(select(Job).order_by(Job.name))]
     return sorted(ranks, key=lambda r: (SORTS.get(sort, SORTS["p95"])(r), r.job.name))

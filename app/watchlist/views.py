@@ -23,6 +23,7 @@ from app.watchlist.models import STATES, Job
 bp = Blueprint("watchlist", __name__)
 
 TIMELINE_DAYS = 14
+CHARTS = ("runs", "days")  # the duration chart: the last runs one by one, or by day over two years
 
 
 def _int_arg(name: str) -> int | None:
@@ -54,7 +55,10 @@ def index():
 @allow(EVERYONE)
 def top():
     sort = request.args.get("sort") if request.args.get("sort") in reliability.SORTS else "p95"
-    return render_template("watchlist/top.html", ranks=reliability.top_jobs(sort=sort), sort=sort)
+    period = request.args.get("period")
+    period = period if period in reliability.PERIODS else reliability.DEFAULT_PERIOD  # unknown: the default
+    return render_template("watchlist/top.html", ranks=reliability.top_jobs(period=period, sort=sort), sort=sort,
+                           period=period, periods=reliability.PERIODS)
 
 
 @bp.route("/watchlist/jobs/new", methods=["GET", "POST"])
@@ -81,11 +85,14 @@ def _job_page(job: Job, window_form: WindowForm, status: int = 200):
     since = now - timedelta(days=TIMELINE_DAYS)
     base = current_app.config["PUBLIC_BASE_URL"]
     due = services.next_expected(job, now)
+    chart = request.args.get("chart") if request.args.get("chart") in CHARTS else "runs"
     return render_template(
         "watchlist/job.html", job=job, now=now, related=provided("job_links", job), runs=runs, pager_args=pager_args,
         timeline=_timeline(job, since, now),
         windows=[(w, windows.describe(w)) for w in job.windows], window_form=window_form,
-        trend=history.duration_trend(job), uptime=history.weekly_uptime(job, now=now), due=due,
+        chart=chart, trend=history.duration_trend(job) if chart == "runs" else None,
+        daily=history.daily_duration_trend(job, now=now) if chart == "days" else None,
+        uptime=history.weekly_uptime(job, now=now), due=due,
         ping_url=f"{base}/ping/{job.ping_key}", badge_url=f"{base}/badge/{job.badge_key}.svg"), status
 
 

@@ -58,12 +58,6 @@ def test_the_trend_has_one_point_per_finished_run_scaled_under_the_maximum(make_
     assert trend.max_line_y < trend.points[2].y  # the maximum line sits above the longest run
 
 
-def test_percentile_is_the_nearest_rank():
-    assert reliability.percentile(list(range(1, 101)), 0.95) == 95
-    assert reliability.percentile([7.0], 0.95) == 7.0
-    assert reliability.percentile([], 0.95) is None
-
-
 def test_top_jobs_rank_by_p95_failures_and_late_runs(make_job, ping, clock):
     slow = make_job(name="Slow", failures_before_paging=9, max_duration_minutes=120)
     flaky = make_job(name="Flaky", failures_before_paging=9)

@@ -5,24 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.watchlist import history
-from app.watchlist.models import JobRun, JobRunDay
+from app.watchlist.models import JobRunDay
 from app.watchlist.retention import roll_up_old_runs
-from tests.watchlist.conftest import START, runs_of
+from tests.watchlist.conftest import START, add_runs, runs_of
 
 DAY = timedelta(days=1)
-
-
-def add_runs(job, *runs: tuple) -> None:
-    """(ended_at, outcome, duration seconds or None, late) each."""
-    db.session.execute(insert(JobRun), [
-        {"job_id": job.id, "ended_at": ended, "started_at": ended - timedelta(seconds=took) if took else None,
-         "duration_seconds": took, "outcome": outcome, "late": late, "too_slow": False, "too_fast": False, "log": ""}
-        for ended, outcome, took, late in runs])
-    db.session.commit()
 
 
 def days_of(job) -> list[tuple]:
