@@ -177,3 +177,32 @@ def test_wait_for_returns_once_enough_messages_arrived_and_fails_otherwise(twili
     assert len(twilio_server.wait_for(1, timeout=1, kind="message")) == 1
     with pytest.raises(AssertionError, match="expected 1 accepted call"):
         twilio_server.wait_for(1, timeout=0.1, kind="call")
+
+
+# --- the environment's proxy settings, read once -------------------------------------------------------------
+
+DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, a connection is refused at once
+
+
+def test_the_proxy_variables_are_honoured(twilio_server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", DEAD_PROXY)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    with pytest.raises(ChannelError):  # sent through the (dead) proxy the environment names
+        TwilioSmsChannel(twilio_settings(twilio_server, TWILIO_TIMEOUT_SECONDS=2.1)).send(sms())
+    assert twilio_server.messages == []
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    TwilioSmsChannel(twilio_settings(twilio_server, TWILIO_TIMEOUT_SECONDS=2.2)).send(sms())
+    assert len(twilio_server.messages) == 1
+
+
+def test_the_environment_is_read_when_the_client_is_made_not_on_every_send(twilio_server, monkeypatch):
+    settings = twilio_settings(twilio_server, TWILIO_TIMEOUT_SECONDS=2.3)
+    TwilioSmsChannel(settings).send(sms(message_id=1))
+
+    monkeypatch.setenv("HTTP_PROXY", DEAD_PROXY)  # requests alone would read this on the next send
+    TwilioSmsChannel(settings).send(sms(message_id=2))
+
+    assert [m.message_id for m in twilio_server.messages] == [1, 2]

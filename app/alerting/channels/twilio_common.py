@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -163,6 +164,21 @@ class RebasedHttpClient(TwilioHttpClient):
         return urlunsplit((self.base.scheme, self.base.netloc, self.base.path + parts.path, parts.query, ""))
 
 
+def read_environment_once(http_client: TwilioHttpClient, base_url: str) -> None:
+    """Read the proxy and CA-bundle variables when the client is made, not on every request.
+
+    requests looks them up for each request it sends, scanning the whole process environment twice, which
+    was a fifth of a send's CPU: the engine sends hundreds a second. HTTPS_PROXY/NO_PROXY and
+    REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE are honoured as before; a change to them takes a restart.
+    """
+    session = http_client.session
+    http_client.proxy = {**requests.utils.get_environ_proxies(base_url), **http_client.proxy}
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
 _CLIENTS: OrderedDict[tuple, Client] = OrderedDict()
 _CLIENTS_LOCK = threading.Lock()
 _MAX_CLIENTS = 8  # one per distinct configuration; tests start many apps, each with its own stand-in
@@ -190,6 +206,7 @@ def client_for(config: Mapping) -> Client:
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool, 10))
         for scheme in ("https://", "http://"):
             http_client.session.mount(scheme, adapter)
+        read_environment_once(http_client, base_url)
         client = Client(key[0], key[1], http_client=http_client)
         _CLIENTS[key] = client
         # An evicted client is not closed here: another thread may be sending with it right now.
