@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -106,11 +107,21 @@ class PingWriter:
         self.jobs: dict[str, CachedJob] = {}
         self._held = threading.local()  # per worker thread: a connection kept between pings
 
-    def remember(self, key: str, row) -> CachedJob:
-        if len(self.jobs) >= CACHE_LIMIT:
-            self.jobs.clear()
-        cached = self.jobs[key] = CachedJob(*row)
-        return cached
+    def plan(self, key: str, find: Callable[[], Sequence | None],
+             early_tolerance: timedelta) -> tuple[CachedJob, datetime, datetime] | None:
+        """The job of `key` (cached, else read by `find` and remembered), now and its next slot; None when the full
+        path must decide (no such job, or a cron with no slot left within the horizon, which it says on the job)."""
+        job = self.jobs.get(key)
+        if job is None:
+            row = find()
+            if row is None:
+                return None
+            if len(self.jobs) >= CACHE_LIMIT:
+                self.jobs.clear()
+            job = self.jobs[key] = CachedJob(*row)
+        now = utcnow()
+        due = next_due(job.spec, now, early_tolerance)
+        return None if due is None else (job, now, due)
 
     def record_success(self, engine: Engine, *, key: str, exit_code: int | None, rid: str | None, log: str,
                        early_tolerance: timedelta) -> bool:
@@ -149,16 +160,10 @@ class PingWriter:
 
     def _write_postgres(self, conn, *, key: str, exit_code: int | None, rid: str | None, log: str,
                         early_tolerance: timedelta) -> bool:
-        now = utcnow()
-        job = self.jobs.get(key)
-        if job is None:
-            row = conn.execute(FIND_JOB, {"key": key}).first()
-            if row is None:
-                return False
-            job = self.remember(key, row)
-        due = next_due(job.spec, now, early_tolerance)
-        if due is None:  # a cron with no slot left within the horizon: the full path says so on the job
+        planned = self.plan(key, lambda: conn.execute(FIND_JOB, {"key": key}).first(), early_tolerance)
+        if planned is None:
             return False
+        job, now, due = planned
         params = {"job_id": job.id, "key": key, "kind": job.schedule_kind, "interval": job.interval_seconds,
                   "cron": job.cron_expr, "zone": job.time_zone, "now": now, "due": due, "rid": rid,
                   "exit_code": exit_code, "log": log}
@@ -204,16 +209,10 @@ class PingWriter:
 
     def _write_sqlite(self, connection: sqlite3.Connection, *, key: str, exit_code: int | None, rid: str | None,
                       log: str, early_tolerance: timedelta) -> bool:
-        now = utcnow()
-        job = self.jobs.get(key)
-        if job is None:
-            row = connection.execute(SQLITE_FIND_JOB, (key,)).fetchone()
-            if row is None:
-                return False
-            job = self.remember(key, row)
-        due = next_due(job.spec, now, early_tolerance)
-        if due is None:  # a cron with no slot left within the horizon: the full path says so on the job
+        planned = self.plan(key, lambda: connection.execute(SQLITE_FIND_JOB, (key,)).fetchone(), early_tolerance)
+        if planned is None:
             return False
+        job, now, due = planned
         at, due_at = sqlite_timestamp(now), sqlite_timestamp(due)
         try:
             run_id = connection.execute(SQLITE_INSERT_RUN, (job.id, rid, at, exit_code, log)).lastrowid
