@@ -15,27 +15,19 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PASSWORD = "bench-password-123"
-BASE_ENV = {"SECRET_KEY": "bench-secret-key-not-for-production", "LOG_LEVEL": "WARNING"}
+
+from bench import risks_register  # noqa: E402  (the repository root is put on the path first)
+
+PASSWORD = risks_register.PASSWORD
+BASE_ENV = risks_register.BASE_ENV
 TYPES = ["risks", "regions", "vendors", "dr_exercises", "users", "incidents"]
 BATCH = 20_000
-
-
-def make_database(backend: str, tmp: str) -> tuple[str, str | None]:
-    """(SQLAlchemy URL, PostgreSQL database name to drop afterwards or None)."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp}/{random.randrange(10**9)}.db", None
-    from tests.support import create_pg_database
-
-    name, url = create_pg_database("qd_bench_keyset")
-    return url, name
 
 
 def fill(db, events: int, runs: int) -> int:
@@ -112,8 +104,7 @@ def main() -> None:
     from app.watchlist import history
     from app.watchlist.models import Job, JobRun
 
-    url, made = make_database(args.backend, tempfile.mkdtemp(prefix="qd-bench-keyset-"))
-    try:
+    with risks_register.bench_database(args.backend, "qd_bench_keyset") as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                           "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}, env=BASE_ENV)
         with app.app_context():
@@ -159,10 +150,6 @@ def main() -> None:
             print("\n(request: the whole page, rendering included; list: the keyset page's statement alone; by "
                   "number: the same rows\n by COUNT and OFFSET, as the page read them before)")
             db.engine.dispose()
-    finally:
-        if made:
-            from tests.support import drop_pg_database
-            drop_pg_database(made)
 
 
 if __name__ == "__main__":

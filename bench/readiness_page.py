@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,14 +32,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url, pg_name = risks_register.make_database(args.backend, tmp)
-        try:
-            run(url, args)
-        finally:
-            if pg_name:
-                from tests.support import drop_pg_database
-                drop_pg_database(pg_name)
+    with risks_register.bench_database(args.backend) as url:
+        run(url, args)
 
 
 def run(url: str, args) -> None:

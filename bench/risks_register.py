@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -73,6 +74,23 @@ def make_database(backend: str, tmp: str) -> tuple[str, str | None]:
 
     name, url = create_pg_database("qd_bench_risks")
     return url, name
+
+
+@contextmanager
+def bench_database(backend: str, prefix: str = "qd_bench"):
+    """A fresh database for one benchmark run: a SQLite file in a temporary folder, or a PostgreSQL database that is
+    dropped afterwards, whatever happens. Yields its SQLAlchemy URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if backend == "sqlite":
+            yield f"sqlite:///{tmp}/{random.randrange(10**9)}.db"
+            return
+        from tests.support import create_pg_database, drop_pg_database
+
+        name, url = create_pg_database(prefix)
+        try:
+            yield url
+        finally:
+            drop_pg_database(name)
 
 
 def fill(url: str, risks: int, periods: int) -> dict:

@@ -14,7 +14,6 @@ import argparse
 import math
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -32,14 +31,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url, pg_name = risks_register.make_database(args.backend, tmp)
-        try:
-            run(url, args)
-        finally:
-            if pg_name:
-                from tests.support import drop_pg_database
-                drop_pg_database(pg_name)
+    with risks_register.bench_database(args.backend) as url:
+        run(url, args)
 
 
 def _add_day_rows() -> int:
