@@ -13,7 +13,15 @@ from tests.hostile.walk import ANONYMOUS, HUGE_IDS, IDENTITIES, HostileWalk
 from tests.walk_values import build_url_values
 
 
-@pytest.mark.parametrize("identity", IDENTITIES)
+# Every identity on SQLite. On PostgreSQL, what differs is how the database takes the hostile values (NUL, integers
+# past its column types, long text), so there the walk needs every route, not every role: anonymous reaches the
+# public doors, the administrator every route but the executives' own, and an executive those. The crisis team's and
+# the responders' routes are subsets of the administrator's. bench/hostile_walk.py walks the whole grid.
+GRID = [*(("sqlite", identity) for identity in IDENTITIES),
+        *(("postgresql", identity) for identity in (ANONYMOUS, "admin", "executive"))]
+
+
+@pytest.mark.parametrize(("app", "identity"), GRID, indirect=["app"])
 def test_no_hostile_value_causes_a_server_error_or_a_partial_write(app, make_user, tmp_path, identity):
     values = build_url_values(make_user, tmp_path)
     who = make_identity(app, make_user, identity)
