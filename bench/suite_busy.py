@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def burn(stop_at: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--burners", type=int, default=os.cpu_count() or 2, help="busy processes (default: cores)")
+    parser.add_argument("--log", default=str(Path(tempfile.gettempdir()) / "quarterdeck-suite-busy.log"),
+                        help="where the suite's whole output is written")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args()
 
@@ -45,11 +48,16 @@ def main() -> None:
                              env={**os.environ, "CI": "true"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
     tail: list[str] = []
+    failures: list[str] = []
     assert suite.stdout is not None
-    for line in suite.stdout:
-        tail = (tail + [line.rstrip()])[-40:]
-        if len(loads) < (time.monotonic() - started) // 30:  # a load reading every 30 s
-            loads.append(os.getloadavg()[0])
+    with open(args.log, "w") as log:  # the whole output: a failure under load must be readable afterwards
+        for line in suite.stdout:
+            log.write(line)
+            tail = (tail + [line.rstrip()])[-40:]
+            if line.startswith(("FAILED ", "ERROR ")):
+                failures.append(line.rstrip())
+            if len(loads) < (time.monotonic() - started) // 30:  # a load reading every 30 s
+                loads.append(os.getloadavg()[0])
     code = suite.wait()
     seconds = time.monotonic() - started
     for process in burners:
@@ -61,6 +69,9 @@ def main() -> None:
     if loads:
         print(f"  load average (1 min) meanwhile: median {sorted(loads)[len(loads) // 2]:.1f}, max {max(loads):.1f}")
     print(f"  {summary.strip('= ')}")
+    for line in failures:
+        print(f"  {line}")
+    print(f"  the whole output: {args.log}")
     sys.exit(code)
 
 
