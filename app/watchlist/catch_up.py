@@ -44,20 +44,23 @@ def claim_all(base: str, cutoff: datetime) -> list:
     return db.session.execute(claim).all()
 
 
-def page_groups(rows: list, now: datetime) -> dict[str, int]:
-    """Raise one alert per group key the claimed `rows` hold; returns how many jobs each alert carries."""
+def page_groups(rows: list, now: datetime) -> tuple[int, int]:
+    """Raise one alert per group key the claimed `rows` hold; (jobs paged, alerts opened).
+
+    A job that joins a group's alert already open (a run found too slow after the catch-up that opened it) adds to
+    that alert: it is paged, but no alert is opened for it."""
     if not rows:
-        return {}
+        return 0, 0
     app_names = dict(db.session.execute(
         select(WatchedApp.id, WatchedApp.name).where(WatchedApp.id.in_({row.app_id for row in rows}))).all())
-    counts = {}
+    opened = 0
     for key, group in groupby(sorted(rows, key=lambda row: (row.alert_key, row.id)), key=lambda row: row.alert_key):
         group = list(group)
-        alert = _raise_group_alert(group, key, app_names)
+        alert, created = _raise_group_alert(group, key, app_names)
         _record_paged([row.id for row in group], now,
                       f"Paged in the grouped catch-up alert #{alert.id} ({len(group)} jobs).")
-        counts[key] = len(group)
-    return counts
+        opened += created
+    return len(rows), opened
 
 
 _PAGED_LINES = {
@@ -90,7 +93,6 @@ def _raise_group_alert(rows: list, key: str, app_names: dict[int, str]):
     earliest = min(row.down_since for row in rows)
     details = (f"The watch list's detector was not running from about {earliest:%Y-%m-%d %H:%M} UTC; when it "
                f"caught up, {len(rows)} jobs were down. One alert instead of one per job:\n" + "\n".join(listing))
-    alert, _created = raise_alert(summary=f"{len(rows)} watched jobs went down while detection was not running",
-                                  details=details, source="job", severity=worst, dedup_key=key,
-                                  escalation_policy_id=rows[0].escalation_policy_id)
-    return alert
+    return raise_alert(summary=f"{len(rows)} watched jobs went down while detection was not running",
+                       details=details, source="job", severity=worst, dedup_key=key,
+                       escalation_policy_id=rows[0].escalation_policy_id)

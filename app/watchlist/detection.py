@@ -240,10 +240,11 @@ def _page_catch_up(rows: list, now: datetime, cutoff: datetime, summary: Counter
 def _page_claimed(claimed: list, now: datetime, summary: Counter) -> None:
     """One alert per group key of the `claimed` rows, but for the jobs a maintenance window holds."""
     held = _hold_jobs_in_maintenance({row.id for row in claimed}, now, summary)
-    groups = catch_up.page_groups([row for row in claimed if row.id not in held], now)
-    if groups:
-        summary["paged_in_group"] += sum(groups.values())
-        summary["grouped_alerts"] += len(groups)
+    paged, opened = catch_up.page_groups([row for row in claimed if row.id not in held], now)
+    if paged:
+        summary["paged_in_group"] += paged
+    if opened:
+        summary["grouped_alerts"] += opened
 
 
 def _hold_jobs_in_maintenance(ids: set[int], now: datetime, summary: Counter) -> set[int]:

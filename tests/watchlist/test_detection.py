@@ -422,12 +422,14 @@ def test_a_run_the_catch_up_finds_too_slow_joins_the_grouped_alert_even_alone(ma
     ping(running, "start")  # its maximum duration ran out while no pass ran
     clock.move_to(START + 4 * HOUR)
 
-    detect()
+    summary = detect()
 
     [alert] = alerts()
     assert alert.dedup_key.startswith("watchlist:catch-up:")
     assert {fresh(job).alert_key for job in [*late, running]} == {alert.dedup_key}
     assert fresh(running).down_reason == "too_slow"
+    # Four jobs in one alert: the one that joined the alert already open is not counted as an alert of its own.
+    assert (summary["paged_in_group"], summary["grouped_alerts"]) == (4, 1)
 
 
 def test_a_close_freeze_window_holds_pages_from_bd_minus_2(make_job, ping, clock):
