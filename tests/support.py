@@ -18,6 +18,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_ENV = {"SECRET_KEY": "test-secret-key-not-for-production"}
 # A fast hash keeps hundreds of logins cheap; the default (scrypt) is tested on its own.
 FAST_HASH = "pbkdf2:sha256:1000"
+# Seconds a process the test started gets to stop after SIGTERM. They stop in a second or two; the bound is what a
+# machine shared with the rest of the suite (and other work) may need, and what it catches is a stop that hangs.
+STOP_BOUND = 60
 
 
 def postgres_unavailable_reason() -> str | None:

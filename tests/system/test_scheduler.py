@@ -114,11 +114,11 @@ def _run_scheduler_against(url: str, tmp_path: Path, signum: int = signal.SIGTER
     finally:
         process.send_signal(signum)
         try:
-            returncode = process.wait(timeout=10)
+            returncode = process.wait(timeout=support.STOP_BOUND)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            pytest.fail("the scheduler did not exit within 10 s of SIGTERM")
+            pytest.fail(f"the scheduler did not exit within {support.STOP_BOUND} s of SIGTERM")
         with app.app_context():
             db.engine.dispose()
     output = log_path.read_text()
