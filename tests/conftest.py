@@ -211,7 +211,7 @@ def login_as(app, make_user):
 def drain_outbox() -> int:
     """Run the paging engine's sender once, as the scheduler would: every due outbox message is sent (through
     the configured channels) and its outcome recorded. Returns how many were sent."""
-    from app.alerting.outbox import send_due_messages
+    from app.alerting.send_pass import send_due_messages
 
     return send_due_messages()
 

@@ -25,7 +25,8 @@ from app.alerting.escalation import restart_escalation, run_step
 from app.alerting.health import ENGINE_HEARTBEAT
 from app.alerting.models import Alert, AlertStatus, MessageStatus, OutboundMessage
 from app.alerting.notices import WAKE_CHANNEL
-from app.alerting.outbox import recover_expired_leases, send_due_messages
+from app.alerting.outbox import recover_expired_leases
+from app.alerting.send_pass import send_due_messages
 from app.extensions import db
 from app.metrics import ENGINE_TICK_SECONDS
 from app.system.services import record_heartbeat

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, select, text
 
-from app.alerting import outbox
+from app.alerting import outbox, send_pass
 from app.alerting.channels.gsm import gsm7_length
 from app.alerting.engine import Heartbeat, run_engine_tick
 from app.alerting.health import ENGINE_HEARTBEAT, paging_health
@@ -69,7 +69,7 @@ def test_a_message_sent_before_its_process_died_is_settled_by_its_delivery_repor
     alert = phones.trigger(escalation_policy_id=policy_for(([alice], 60)).id)
     ids = outbox.claim_due(utcnow(), "dying-process", 10)
     [item] = outbox.prepare(ids, utcnow())
-    outcome = outbox.send_one(item, phones.app.config)  # it reached Twilio; the process died before recording
+    outcome = send_pass.send_one(item, phones.app.config)  # it reached Twilio; the process died before recording
     assert outcome.error is None
     sms = phones.expect_sms(ALICE, "QD alert 1:")
 
@@ -162,7 +162,7 @@ def _three_sends_returned(phones, make_user) -> list[tuple]:
         phones.trigger(f"Job {n}", escalation_policy_id=policy_for(([person], 60), name=f"P{n}").id,
                        dedup_key=f"job-{n}")
     items = outbox.prepare(outbox.claim_due(utcnow(), "this-process", 10), utcnow())
-    returned = [(item, outbox.send_one(item, phones.app.config)) for item in items]
+    returned = [(item, send_pass.send_one(item, phones.app.config)) for item in items]
     for phone in (ALICE, BOB, CAROL):
         phones.expect_sms(phone, "QD alert")
     return returned
@@ -174,8 +174,8 @@ def test_sends_that_returned_together_are_recorded_in_one_commit(phones, make_us
     note = commits.append  # one bound method, so that the same listener is removed
     event.listen(db.engine, "commit", note)
     try:
-        state = outbox.SendPass()
-        outbox._record_returned(state, returned, utcnow())  # noqa: SLF001  (the engine's own step)
+        state = send_pass.SendPass()
+        send_pass._record_returned(state, returned, utcnow())  # noqa: SLF001  (the engine's own step)
     finally:
         event.remove(db.engine, "commit", note)
 
@@ -202,9 +202,9 @@ def test_sends_returned_together_are_all_kept_when_their_commit_fails_and_writte
     for statement in REFUSE_SENT[dialect]:
         db.session.execute(text(statement))
     db.session.commit()
-    state = outbox.SendPass()
+    state = send_pass.SendPass()
 
-    outbox._record_returned(state, returned, utcnow())  # noqa: SLF001  (the engine's own step)
+    send_pass._record_returned(state, returned, utcnow())  # noqa: SLF001  (the engine's own step)
 
     assert (state.sent, len(state.unrecorded)) == (0, 3)  # none half written, none forgotten
     db.session.expire_all()
@@ -212,7 +212,7 @@ def test_sends_returned_together_are_all_kept_when_their_commit_fails_and_writte
     for statement in ALLOW_SENT[dialect]:
         db.session.execute(text(statement))
     db.session.commit()
-    assert outbox.flush_unrecorded(state) is True
+    assert send_pass.flush_unrecorded(state) is True
     db.session.expire_all()
     assert sorted(m.status for m in db.session.scalars(select(OutboundMessage))) == ["sent"] * 3
     phones.expect_nothing()  # written, not sent again
@@ -431,7 +431,7 @@ def test_a_drain_with_many_sends_in_flight_sends_each_message_exactly_once(app, 
         raise_alert(summary=f"Job {n}", source="job", dedup_key=f"j{n}", escalation_policy_id=policy.id)
     db.session.commit()
 
-    sent = outbox.send_due_messages()
+    sent = send_pass.send_due_messages()
 
     received = [record.to for record in twilio.messages]
     assert sent == len(received) == 20 and len(set(received)) == 20  # step 1's twenty people, one SMS each

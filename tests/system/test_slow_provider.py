@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.alerting.models import OutboundMessage
-from app.alerting.outbox import send_due_messages
+from app.alerting.send_pass import send_due_messages
 from app.auth import services as auth
 from app.auth.roles import Role
 from app.extensions import db
