@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
@@ -16,15 +17,20 @@ from app.timeutil import utcnow
 SCHEDULER_NAME = "scheduler"
 
 
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def record_heartbeat(name: str = SCHEDULER_NAME) -> SchedulerHeartbeat:
-    """Record that the scheduler process `name` is alive now."""
-    beat = db.session.get(SchedulerHeartbeat, name)
-    if beat is None:
-        beat = SchedulerHeartbeat(name=name)
-        db.session.add(beat)
-    beat.beat_at, beat.host, beat.pid = utcnow(), socket.gethostname()[:255], os.getpid()
+    """Record that the scheduler process `name` is alive now.
+
+    One upsert, not read-then-insert: two schedulers starting together (PostgreSQL) both found no row, and the
+    second insert failed on the first one's key."""
+    values = {"beat_at": utcnow(), "host": socket.gethostname()[:255], "pid": os.getpid()}
+    upsert = _UPSERTS[db.session.get_bind().dialect.name](SchedulerHeartbeat).values(name=name, **values)
+    db.session.execute(upsert.on_conflict_do_update(index_elements=[SchedulerHeartbeat.name],
+                                                    set_={key: upsert.excluded[key] for key in values}))
     db.session.commit()
-    return beat
+    return db.session.get(SchedulerHeartbeat, name, populate_existing=True)
 
 
 @dataclass(frozen=True)

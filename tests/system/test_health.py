@@ -1,13 +1,20 @@
 """/healthz: what a load balancer or monitor polls; 200 only when the database answers and the scheduler is alive."""
 from __future__ import annotations
 
+import os
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
 import time_machine
+from sqlalchemy import func, select
 
 from app import create_app
 from app.alerting.health import ENGINE_HEARTBEAT
+from app.extensions import db
+from app.system.models import SchedulerHeartbeat
 from app.system.services import record_heartbeat
 from tests import support
 
@@ -126,3 +133,59 @@ def test_an_unreachable_database_answers_503_even_to_a_signed_in_browser(unreach
     status, body = health(client)
     assert status == 503
     assert body["database"]["ok"] is False
+
+
+def test_a_second_heartbeat_moves_the_same_row_on(app):
+    first = record_heartbeat()
+    first_at = first.beat_at
+    with time_machine.travel(first_at + timedelta(seconds=30), tick=False):
+        second = record_heartbeat()
+
+    assert db.session.scalar(select(func.count()).select_from(SchedulerHeartbeat)) == 1
+    assert second.beat_at == first_at + timedelta(seconds=30) and second.pid == os.getpid()
+
+
+def test_two_schedulers_starting_together_both_record_their_first_heartbeat(app, backend):
+    # The other scheduler has inserted the row and not committed yet when this one beats: this one's insert waits on
+    # the key, then must update the row, not fail on it (a traceback in the scheduler's log, the pass lost).
+    if backend != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: the two inserts cannot overlap")
+    other = psycopg.connect(db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        other.execute("INSERT INTO scheduler_heartbeats (name, beat_at, host, pid) VALUES ('scheduler', now(), 'b', 1)")
+        outcome: dict = {}
+        beating = threading.Thread(target=_beat_in_own_context, args=(app, outcome))
+        beating.start()
+        waiting = _wait_until(lambda: outcome or _sessions_waiting_on_a_lock(other) == 1)
+        other.commit()
+        beating.join(timeout=support.STOP_BOUND)
+    finally:
+        other.close()
+
+    assert waiting and not beating.is_alive()
+    assert outcome == {"pid": os.getpid()}, outcome
+    assert db.session.get(SchedulerHeartbeat, "scheduler", populate_existing=True).pid == os.getpid()
+
+
+def _sessions_waiting_on_a_lock(connection) -> int:
+    return connection.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND wait_event_type = 'Lock'").fetchone()[0]
+
+
+def _wait_until(condition, bound: float = 60) -> bool:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _beat_in_own_context(app, outcome: dict) -> None:
+    with app.app_context():
+        try:
+            outcome["pid"] = record_heartbeat().pid
+        except Exception as error:  # reported to the test thread
+            outcome["error"] = repr(error)
+        finally:
+            db.session.remove()
