@@ -44,7 +44,7 @@ def ensure_chromium() -> None:
 
 def main() -> int:
     ensure_chromium()
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", os.environ.get("QD_TEST_WORKERS", "2"), "--dist", "loadgroup",
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", os.environ.get("QD_TEST_WORKERS", "2"),
             "--durations=5", *(sys.argv[1:] or ["tests"])]
     say("Running: " + " ".join(args[1:]))
     return subprocess.call(args, cwd=ROOT)

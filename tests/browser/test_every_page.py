@@ -26,8 +26,7 @@ NOT_PAGES = re.compile(r"(\.csv|\.ics|\.md|\.vcf|/export|/download|vcard|/eviden
                        r"/healthz|/a/\d+$|/login|/logout|/metrics)")
 PAGES_PER_ROLE = 90
 # axe-core takes most of the time: each kind of page is checked once per test process, by the first role to see it
-# (the roles share most pages; a page only one role sees is checked for that role). The roles' walks run in one
-# process (one xdist group), so no kind is checked twice.
+# (the roles share most pages; a page only one role sees is checked for that role).
 AXED: set[str] = set()
 
 
@@ -66,7 +65,6 @@ def crawl(page, base: str):
             queue.extend((link, depth + 1) for link in _links(page))
 
 
-@pytest.mark.xdist_group("every_page")
 @pytest.mark.parametrize("role", list(DEMO_LOGINS))
 def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, role):
     context = browser.new_context(base_url=live_server, viewport=PHONE)
