@@ -26,8 +26,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,13 +66,14 @@ def start_gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Po
     raise SystemExit(f"gunicorn for {target} did not start")
 
 
-def make_database(backend: str, tmp: str) -> tuple[str, str | None]:
-    """(SQLAlchemy URL, PostgreSQL database name to drop afterwards or None)."""
+def make_database(backend: str, tmp: str, prefix: str = "qd_bench_risks") -> tuple[str, str | None]:
+    """(SQLAlchemy URL, PostgreSQL database name to drop afterwards or None): a SQLite file in `tmp`, or a new
+    PostgreSQL database named from `prefix`."""
     if backend == "sqlite":
         return f"sqlite:///{tmp}/{random.randrange(10**9)}.db", None
     from tests.support import create_pg_database
 
-    name, url = create_pg_database("qd_bench_risks")
+    name, url = create_pg_database(prefix)
     return url, name
 
 
@@ -80,17 +81,15 @@ def make_database(backend: str, tmp: str) -> tuple[str, str | None]:
 def bench_database(backend: str, prefix: str = "qd_bench"):
     """A fresh database for one benchmark run: a SQLite file in a temporary folder, or a PostgreSQL database that is
     dropped afterwards, whatever happens. Yields its SQLAlchemy URL."""
-    with tempfile.TemporaryDirectory() as tmp:
-        if backend == "sqlite":
-            yield f"sqlite:///{tmp}/{random.randrange(10**9)}.db"
-            return
-        from tests.support import create_pg_database, drop_pg_database
+    from tests.support import drop_pg_database
 
-        name, url = create_pg_database(prefix)
+    with tempfile.TemporaryDirectory() as tmp:
+        url, name = make_database(backend, tmp, prefix)
         try:
             yield url
         finally:
-            drop_pg_database(name)
+            if name:
+                drop_pg_database(name)
 
 
 def fill(url: str, risks: int, periods: int) -> dict:

@@ -237,9 +237,7 @@ def in_process_pages(url: str, requests: int) -> dict[str, tuple[float, int]]:
 
 
 def new_database(postgres: bool, folder: str, tag: str) -> tuple[str, str | None]:
-    if postgres:
-        return watchlist_pings.create_pg_database(f"qd_bench_{tag}")[::-1]
-    return f"sqlite:///{folder}/{tag}.db", None
+    return risks_register.make_database("postgresql" if postgres else "sqlite", folder, f"qd_bench_{tag}")
 
 
 def bare_in_process_ms(requests: int) -> float:

@@ -95,15 +95,15 @@ def _move_down_and_page_grouped(now: datetime, cutoff: datetime, summary: Counte
     Fewer claims than WATCHLIST_CATCHUP_MIN_JOBS, or paging that fails: all of it is rolled back and the jobs are
     only moved down (committed), so _raise_due_pages pages them one by one, or records the failure and retries.
     """
-    base, grouped = _catch_up_key(now), Counter()
+    base, paged = _catch_up_key(now), Counter()
     try:
         moved, claimed = overdue.move_overdue_down(now, cutoff, claim=base)
         claimed += catch_up.claim_all(base, cutoff)  # down and unpaged before this pass (seldom any)
         if len(claimed) >= int(current_app.config["WATCHLIST_CATCHUP_MIN_JOBS"]):
-            _page_claimed(claimed, now, grouped)
+            _page_claimed(claimed, now, paged)  # counted apart: nothing is counted if the commit fails
             db.session.commit()
             summary.update(moved)
-            summary.update(grouped)
+            summary.update(paged)
             return True
     except Exception:
         log.exception("the grouped catch-up failed; the overdue jobs go down and page on their own")

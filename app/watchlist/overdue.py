@@ -20,9 +20,9 @@ from sqlalchemy import String, bindparam, column, text
 
 from app.database import UTCDateTime
 from app.extensions import db
+from app.timeutil import utcnow
 from app.watchlist.catch_up import POLICY_SUFFIX
 from app.watchlist.models import Job
-from app.timeutil import utcnow
 from app.watchlist.states import WHY
 
 # When the job went down: its deadline when late, its deadline plus its grace when still up.

@@ -30,6 +30,7 @@ import threading
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Integer, String, bindparam, select, text
@@ -98,6 +99,15 @@ def sqlite_timestamp(moment: datetime) -> str:
     """An aware instant as SQLAlchemy's SQLite DateTime stores it (naive UTC, microseconds always written), so the
     text compares correctly with every timestamp the models write."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class _HeldSqlite(NamedTuple):
+    """A worker thread's SQLite connection: the pool it came from (a disposed engine gets a new one), the sqlite3
+    connection, and the detached pool entry that closes it (None for the in-memory database's shared connection)."""
+
+    pool: object
+    connection: sqlite3.Connection
+    detached: object | None
 
 
 class PingWriter:
@@ -183,27 +193,27 @@ class PingWriter:
             raise
 
     def _sqlite_connection(self, engine: Engine) -> sqlite3.Connection:
-        held = getattr(self._held, "sqlite", None)
+        held: _HeldSqlite | None = getattr(self._held, "sqlite", None)
         # A disposed engine has a new pool: what was held belonged to the old one (a replaced file, say).
-        if held is not None and held[0] is engine.pool:
-            return held[1]
+        if held is not None and held.pool is engine.pool:
+            return held.connection
         self._drop_sqlite_connection()
         borrowed = engine.raw_connection()
         connection = borrowed.driver_connection
         if isinstance(engine.pool, QueuePool):
             borrowed.detach()  # a file database: ours alone from now on, the pool neither counts nor resets it
-            self._held.sqlite = (engine.pool, connection, borrowed)
+            self._held.sqlite = _HeldSqlite(engine.pool, connection, borrowed)
         else:  # in memory: the pool's one connection for everybody, so it is only borrowed (and never closed)
             borrowed.close()
-            self._held.sqlite = (engine.pool, connection, None)
+            self._held.sqlite = _HeldSqlite(engine.pool, connection, None)
         return connection
 
     def _drop_sqlite_connection(self) -> None:
-        held = getattr(self._held, "sqlite", None)
+        held: _HeldSqlite | None = getattr(self._held, "sqlite", None)
         self._held.sqlite = None
-        if held is not None and held[2] is not None:
+        if held is not None and held.detached is not None:
             try:
-                held[2].close()  # a detached connection: closing it closes the sqlite3 connection
+                held.detached.close()  # a detached connection: closing it closes the sqlite3 connection
             except Exception:  # it is being thrown away because it failed; say so and go on
                 log.debug("closing a failed ping connection failed too", exc_info=True)
 

@@ -104,7 +104,6 @@ class PingGateway:
             log.warning("fast ping write failed; the full path answers", exc_info=True)
             return False
 
-
     def engine(self):
         if self._engine is None:
             with self.app.app_context():

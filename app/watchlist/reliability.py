@@ -91,7 +91,7 @@ def trouble_since(since: datetime, now: datetime | None = None, *, days: dict[in
     days = day_totals(since) if days is None else days
     result = {}
     for job_id in set(finished) | set(unfinished) | set(missed) | {job_id for job_id, d in days.items() if d.runs}:
-        kept = finished.get(job_id, FinishedRuns(0, 0, 0, 0))
+        kept = finished.get(job_id, FinishedRuns())
         folded = days.get(job_id, DayTotals())
         result[job_id] = Trouble(
             runs=kept.runs + unfinished.get(job_id, 0) + folded.runs, failed=kept.failed + folded.failures,
@@ -106,24 +106,23 @@ def trouble_since(since: datetime, now: datetime | None = None, *, days: dict[in
 class JobRank:
     job: Job
     trouble: Trouble
-    kept: FinishedRuns | None = None  # the runs still kept one by one
+    kept: FinishedRuns = field(default_factory=FinishedRuns)  # the runs still kept one by one
     folded: DayTotals = field(default_factory=DayTotals)  # daily rows of the period
 
     @property
     def p95_seconds(self) -> float | None:
         """Over the runs still kept one by one only: a daily row keeps a sum and a maximum, not a distribution."""
-        return self.kept.p95_seconds if self.kept else None
+        return self.kept.p95_seconds
 
     @property
     def mean_seconds(self) -> float | None:
-        timed = (self.kept.timed if self.kept else 0) + self.folded.timed
-        total = (self.kept.total_seconds if self.kept else 0.0) + self.folded.duration_total_seconds
+        timed = self.kept.timed + self.folded.timed
+        total = self.kept.total_seconds + self.folded.duration_total_seconds
         return total / timed if timed else None
 
     @property
     def max_seconds(self) -> float | None:
-        values = [value for value in (self.kept.max_seconds if self.kept else None,
-                                      self.folded.duration_max_seconds) if value is not None]
+        values = [value for value in (self.kept.max_seconds, self.folded.duration_max_seconds) if value is not None]
         return max(values) if values else None
 
     @property
@@ -181,7 +180,7 @@ def top_jobs(*, period: str = DEFAULT_PERIOD, sort: str = "p95", now: datetime |
     folded = day_totals(since)
     kept = finished_runs(since)
     troubles = trouble_since(since, now, days=folded, finished=kept)
-    ranks = [JobRank(job=job, trouble=troubles.get(job.id, Trouble()), kept=kept.get(job.id),
+    ranks = [JobRank(job=job, trouble=troubles.get(job.id, Trouble()), kept=kept.get(job.id, FinishedRuns()),
                      folded=folded.get(job.id, DayTotals()))
              for job in db.session.scalars(select(Job).order_by(Job.name))]
     return sorted(ranks, key=lambda r: (SORTS.get(sort, SORTS["p95"])(r), r.job.name))

@@ -56,10 +56,10 @@ def day_totals(since: datetime) -> dict[int, DayTotals]:
 class FinishedRuns:
     """One job's runs still kept one by one that ended in a period: what went wrong and how long they took."""
 
-    runs: int
-    failed: int
-    too_slow: int
-    late: int
+    runs: int = 0
+    failed: int = 0
+    too_slow: int = 0
+    late: int = 0
     timed: int = 0  # runs with a duration (a start and an end); the figures below are theirs
     total_seconds: float = 0.0
     max_seconds: float | None = None
