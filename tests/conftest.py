@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
+from flask_login import login_user
 from sqlalchemy import event
 
 from app import create_app
@@ -203,6 +204,23 @@ def log_in(client, email: str, password: str = PASSWORD):
                                        "csrf_token": csrf_token_from(page.get_data(as_text=True))})
 
 
+def sign_in(client, user, password: str = PASSWORD) -> None:
+    """Sign a test client in as the sign-in page does once its form is valid: the password is checked (which records
+    the sign-in) and Flask-Login writes the session, which reaches the client as its cookie.
+
+    The page's own two requests (its form, then the POST with throttles and CSRF) cost more than most tests that
+    only need someone signed in; tests/auth and tests/test_security sign in through the page itself (`log_in`)."""
+    application = client.application
+    assert auth.authenticate(user.email, password) is not None, f"{user.email} cannot sign in"
+    # A context of its own, with the client's address and agent (the session's identifier is made of them), so the
+    # user Flask-Login keeps on `g` does not leak into the test's app context.
+    with application.app_context(), application.test_request_context(environ_base=client.environ_base):
+        login_user(db.session.get(type(user), user.id))
+        signed_in = dict(session)
+    with client.session_transaction() as cookie:
+        cookie.update(signed_in)
+
+
 @pytest.fixture
 def login_as(app, make_user):
     """A test client signed in as a new user of `role`; the user is on `client.user`."""
@@ -210,8 +228,7 @@ def login_as(app, make_user):
     def login(role: Role | str, **fields):
         user = make_user(role, **fields)
         client = app.test_client()
-        response = log_in(client, user.email)
-        assert response.status_code == 302, response.get_data(as_text=True)
+        sign_in(client, user, fields.get("password", PASSWORD))
         client.user = user
         return client
 
