@@ -52,7 +52,7 @@ def run_backend(backend: str, examples: int, show: bool) -> dict[str, int]:
     pg_name = None
     url = "sqlite://"
     if backend == "postgresql":
-        pg_name, url = support.create_pg_database("qd_bench_hostile")
+        pg_name, url = support.create_pg_database("qd_bench_hostile", wait_for_disk=True)
     runbooks = tempfile.TemporaryDirectory(prefix="qd-hostile-")
     try:
         app = build_app(url)

@@ -53,7 +53,7 @@ def _settle(fleet: Fleet, timeout: float) -> None:
 
 def kill_scenario(args, moment: str) -> str:
     with tempfile.TemporaryDirectory(prefix="qd-faults-") as tmp:
-        fleet = Fleet(Path(tmp), lease_seconds=args.lease, concurrency=args.concurrency)
+        fleet = Fleet(Path(tmp), lease_seconds=args.lease, concurrency=args.concurrency, wait_for_disk=True)
         try:
             policy_ids = _start(fleet, args)
             quarter = args.alerts // 4
@@ -79,7 +79,7 @@ def kill_scenario(args, moment: str) -> str:
 
 def outage_scenario(args) -> str:
     with tempfile.TemporaryDirectory(prefix="qd-faults-") as tmp:
-        fleet = Fleet(Path(tmp), lease_seconds=args.lease, concurrency=args.concurrency)
+        fleet = Fleet(Path(tmp), lease_seconds=args.lease, concurrency=args.concurrency, wait_for_disk=True)
         try:
             policy_ids = _start(fleet, args)
             half = args.alerts // 2

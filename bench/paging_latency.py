@@ -281,7 +281,7 @@ def main() -> None:
     if args.postgres:
         if reason := support.postgres_unavailable_reason():
             raise SystemExit(reason)
-        pg_name, url = support.create_pg_database("qd_bench")
+        pg_name, url = support.create_pg_database("qd_bench", wait_for_disk=True)
     else:
         url = f"sqlite:///{tmp / 'bench.db'}"
     low, _comma, high = args.provider_ms.partition(",")

@@ -73,7 +73,7 @@ def make_database(backend: str, tmp: str, prefix: str = "qd_bench_risks") -> tup
         return f"sqlite:///{tmp}/{random.randrange(10**9)}.db", None
     from tests.support import create_pg_database
 
-    name, url = create_pg_database(prefix)
+    name, url = create_pg_database(prefix, wait_for_disk=True)  # figures with production commits
     return url, name
 
 

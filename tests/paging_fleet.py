@@ -60,9 +60,9 @@ class Fleet:
     """Engines, the stand-in Twilio server and a delivery-report receiver around one fresh PostgreSQL database."""
 
     def __init__(self, workdir: Path, *, lease_seconds: int = 10, concurrency: int = 16, tick_seconds: int = 5,
-                 answer_range: tuple[float, float] = (0.1, 0.25)):
+                 answer_range: tuple[float, float] = (0.1, 0.25), wait_for_disk: bool = False):
         self.workdir, self.lease, self.concurrency, self.tick = workdir, lease_seconds, concurrency, tick_seconds
-        self.name, self.url = support.create_pg_database("qd_fleet")
+        self.name, self.url = support.create_pg_database("qd_fleet", wait_for_disk=wait_for_disk)
         self.twilio = FakeTwilio(from_number=FROM_NUMBER).start()
         self.twilio.answer_range = answer_range
         self.processes: dict[str, subprocess.Popen] = {}

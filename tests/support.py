@@ -37,11 +37,17 @@ def chromium_unavailable_reason() -> str | None:
     return None
 
 
-def create_pg_database(prefix: str = "qd_test") -> tuple[str, str]:
-    """Create an empty database; returns (name, SQLAlchemy URL)."""
+def create_pg_database(prefix: str = "qd_test", *, wait_for_disk: bool = False) -> tuple[str, str]:
+    """Create an empty database; returns (name, SQLAlchemy URL). Benchmarks pass wait_for_disk=True, so their commits
+    cost what they cost in production."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        if not wait_for_disk:
+            # A test database is dropped at the end of the run, so a commit need not wait for its WAL to reach the
+            # disk (0.3 ms against 0.1 ms per commit here, over tens of thousands of commits). What every
+            # connection sees once a commit returns is unchanged; only a crash of the server itself could lose it.
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     return name, f"{base}/{name}"
 
