@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import func, select
+
 from app.auth.models import User
 from app.auth.services import find_user_by_email
 from app.calendar.services import close_region, current_quarter
@@ -184,9 +186,9 @@ def seed_demo_vendors() -> int:
     """Create the demo vendors that are missing, with ladders and this quarter's validation; returns how many.
 
     Safe to run twice: a vendor that exists (by name) is left as it is. The services' no-commit steps check
-    every field as the pages would, and everything commits once at the end: a commit per contact and level cost
-    a third of the whole demo seed, mostly in reloading the expired vendor after each one. Each vendor's rows
-    are flushed in the order the pages would add them, so the audit trail reads the same.
+    every field as the pages would; the ladders are then written in one flush and committed once with their
+    validation (a commit per contact and level made this a third of the whole demo seed). A flush inserts and
+    audits rows in the order they were added, so the ids and the audit trail are those the pages would give.
     """
     quarter = current_quarter()
     today = close_region().today()
@@ -200,29 +202,33 @@ def seed_demo_vendors() -> int:
     validator = user_by_email(DEMO_VALIDATOR)
     now = utcnow()
     last_quarter_at = datetime.combine(quarter.previous().last_day - timedelta(days=12), time(10), UTC)
-    made = 0
-    for (name, tier, supported, owner_email, (contract_id, level, days), portal, hours, zone, (p1, p2, p3),
-         progress, levels) in DEMO_VENDORS:
-        if services.find_vendor_by_name(name) is not None:
-            continue
-        owner = user_by_email(owner_email) if owner_email else None
-        vendor = services.apply_vendor(
-            Vendor(), name=name, tier=tier, supports=supported, contract_id=contract_id, contract_level=level,
-            contract_expires=_expiry(quarter, today, days),
-            portal_url=portal, account_number=f"ACME-{contract_id.split('-')[-1]}", support_hours=hours,
-            support_zone=zone, sla_p1_minutes=p1, sla_p2_minutes=p2, sla_p3_minutes=p3,
-            owner_id=owner.id if owner else None)
-        db.session.add(vendor)
-        contacts = []
-        for number, (label, when, people) in enumerate(levels, 1):
-            ladder.new_level(vendor, label=label, when_to_use=when)
-            for kind, person, role, phone, mobile, email, person_hours, person_zone in people:
-                user = user_by_email(email) if kind == I else None
-                contacts.append(ladder.apply_contact(
-                    VendorContact(), vendor, level=number, kind=kind, name=person, role=role, phone=phone,
-                    mobile=mobile, email=email, hours=person_hours, time_zone=person_zone,
-                    user_id=user.id if user else None))
-        db.session.flush()  # the contacts' ids, for their confirmations
+    existing = set(db.session.scalars(select(func.lower(Vendor.name))))
+    made: list[tuple[Vendor, str, list[VendorContact]]] = []
+    with db.session.no_autoflush:  # one flush for all the ladders, not one per vendor looked up
+        for (name, tier, supported, owner_email, (contract_id, level, days), portal, hours, zone, (p1, p2, p3),
+             progress, levels) in DEMO_VENDORS:
+            if name.lower() in existing:
+                continue
+            owner = user_by_email(owner_email) if owner_email else None
+            vendor = services.apply_vendor(
+                Vendor(), name=name, tier=tier, supports=supported, contract_id=contract_id, contract_level=level,
+                contract_expires=_expiry(quarter, today, days),
+                portal_url=portal, account_number=f"ACME-{contract_id.split('-')[-1]}", support_hours=hours,
+                support_zone=zone, sla_p1_minutes=p1, sla_p2_minutes=p2, sla_p3_minutes=p3,
+                owner_id=owner.id if owner else None)
+            db.session.add(vendor)
+            contacts = []
+            for number, (label, when, people) in enumerate(levels, 1):
+                ladder.new_level(vendor, label=label, when_to_use=when)
+                for kind, person, role, phone, mobile, email, person_hours, person_zone in people:
+                    user = user_by_email(email) if kind == I else None
+                    contacts.append(ladder.apply_contact(
+                        VendorContact(), vendor, level=number, kind=kind, name=person, role=role, phone=phone,
+                        mobile=mobile, email=email, hours=person_hours, time_zone=person_zone,
+                        user_id=user.id if user else None))
+            made.append((vendor, progress, contacts))
+    db.session.flush()  # the vendors' and contacts' ids, for their validation
+    for vendor, progress, contacts in made:
         for index, contact in enumerate(contacts):
             # done: everything this quarter; mixed: level 1 this quarter, the rest last quarter (stale) or never;
             # stale: everything last quarter only; never: nothing yet.
@@ -237,10 +243,8 @@ def seed_demo_vendors() -> int:
                                                done_by_id=validator.id if validator else None,
                                            done_by_name=validator.name if validator else "Demo data",
                                            done_at=now - timedelta(days=1)))
-        db.session.flush()  # on its own, as each vendor's validation was committed after its ladder
-        made += 1
     commit_or_conflict("The demo vendors changed at the same moment; run the seed again.")
-    return made
+    return len(made)
 
 
 # The demo apps (from the watch list's demo) that demo vendors support.
