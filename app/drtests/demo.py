@@ -75,9 +75,11 @@ def seed_demo_restore_drill() -> DrTemplate:
             description="Restore last night's backup of Quarterdeck's own database and serve it: the crisis tool "
                         "must come back as surely as the systems it watches. See deploy/backup/README.md.")
         for title, phase, owner, minutes, deps, counts, evidence, critical, text in RESTORE_STEPS:
-            templates.add_step(template, title=title, phase=phase, owner=owner, expected_minutes=minutes,
+            templates.new_step(template, title=title, phase=phase, owner=owner, expected_minutes=minutes,
                                depends_on=deps, counts_toward_recovery=counts, evidence_required=evidence,
                                critical=critical, instructions=text)
+            db.session.flush()  # a step at a time, so the audit trail shows each step and version as add_step would
+        db.session.commit()
     return template
 
 
@@ -129,9 +131,11 @@ def seed_demo_drtests() -> DrTemplate:
             rpo_minutes=15, description="Quarterly failover of the ERP to the standby site and failback. "
                                         "Runbook: runbooks/erp-failover-failback.md")
         for title, phase, owner, minutes, deps, counts, evidence, critical, text in DEMO_STEPS:
-            templates.add_step(template, title=title, phase=phase, owner=owner, expected_minutes=minutes,
+            templates.new_step(template, title=title, phase=phase, owner=owner, expected_minutes=minutes,
                                depends_on=deps, counts_toward_recovery=counts, evidence_required=evidence,
                                critical=critical, instructions=text)
+            db.session.flush()  # a step at a time, so the audit trail shows each step and version as add_step would
+        db.session.commit()
     if db.session.scalar(select(DrExercise.id).where(DrExercise.template_id == template.id)) is None:
         owner = find_user_by_email(DEMO_OWNER)
         people = [p for p in (find_user_by_email(email) for email in DEMO_PARTICIPANTS) if p is not None]

@@ -79,11 +79,18 @@ def parse_dependencies(text: str | None, position: int) -> str:
     return ",".join(str(n) for n in sorted(positions))
 
 
-def add_step(template: DrTemplate, *, title: str, instructions: str = "", owner: str = "",
+def add_step(template: DrTemplate, **fields) -> DrTemplateStep:
+    """Append a step at the end of the template; the version goes up."""
+    step = new_step(template, **fields)
+    db.session.commit()
+    return step
+
+
+def new_step(template: DrTemplate, *, title: str, instructions: str = "", owner: str = "",
              expected_minutes: int = 0, phase: str | Phase, depends_on: str = "",
              counts_toward_recovery: bool = True, evidence_required: bool = False, critical: bool = False
              ) -> DrTemplateStep:
-    """Append a step at the end of the template; the version goes up."""
+    """add_step without the commit (the demo writes a template's steps in one transaction)."""
     position = len(template.steps) + 1
     step = DrTemplateStep(position=position, title=title.strip(), instructions=instructions or "",
                           owner=(owner or "").strip(), expected_minutes=expected_minutes or 0, phase=Phase(phase),
@@ -92,7 +99,6 @@ def add_step(template: DrTemplate, *, title: str, instructions: str = "", owner:
                           evidence_required=bool(evidence_required), critical=bool(critical))
     template.steps.append(step)
     template.version += 1
-    db.session.commit()
     return step
 
 
