@@ -264,6 +264,7 @@ def link_demo_vendor_supports() -> int:
         for app_name in app_names:
             app_id = supports.find_target("app", app_name)
             if app_id is not None and ("app", app_id) not in linked:
-                supports.add_support_link(vendor, kind="app", target_id=app_id)
+                supports.new_support_link(vendor, kind="app", target_id=app_id)
                 made += 1
+    db.session.commit()
     return made

@@ -46,6 +46,13 @@ def parse_target(raw: str | None) -> dict:
 
 def add_support_link(vendor: Vendor, *, kind: str, target_id: int | None) -> VendorSupportLink:
     """Record that the vendor supports an app or job that exists; each once."""
+    link = new_support_link(vendor, kind=kind, target_id=target_id)
+    db.session.commit()
+    return link
+
+
+def new_support_link(vendor: Vendor, *, kind: str, target_id: int | None) -> VendorSupportLink:
+    """add_support_link without the commit (the demo links its vendors in one transaction)."""
     if kind not in TARGETS:
         raise Invalid("Link an app or a job.", "kind")
     name = record_name(TARGETS[kind], target_id) if target_id is not None else None
@@ -57,7 +64,6 @@ def add_support_link(vendor: Vendor, *, kind: str, target_id: int | None) -> Ven
         raise Conflict(f"{vendor.name} is already linked to that {kind}.", "target_id")
     link = VendorSupportLink(vendor_id=vendor.id, kind=kind, target_id=target_id, label=str(name)[:200])
     vendor.support_links.append(link)
-    db.session.commit()
     return link
 
 
