@@ -83,10 +83,17 @@ def get_template_item(item_id: int) -> ChecklistTemplateItem:
     return item
 
 
-def save_template_item(item: ChecklistTemplateItem | None = None, *, title: str, track: str,
-                       owner_id: int | None = None, owner_role: str = "", region_id: int | None = None, bd_offset: int,
-                       evidence_required: bool = False, active: bool = True) -> ChecklistTemplateItem:
+def save_template_item(item: ChecklistTemplateItem | None = None, **fields) -> ChecklistTemplateItem:
     """Create or change a template line; checklists already created keep their copies (future quarters only)."""
+    item = set_template_item(item, **fields)
+    db.session.commit()
+    return item
+
+
+def set_template_item(item: ChecklistTemplateItem | None = None, *, title: str, track: str,
+                      owner_id: int | None = None, owner_role: str = "", region_id: int | None = None, bd_offset: int,
+                      evidence_required: bool = False, active: bool = True) -> ChecklistTemplateItem:
+    """save_template_item without the commit (the demo writes its template in one transaction)."""
     _check_template_values(title=title, track=track, owner_id=owner_id, owner_role=owner_role)
     if item is None:
         item = ChecklistTemplateItem()
@@ -94,7 +101,6 @@ def save_template_item(item: ChecklistTemplateItem | None = None, *, title: str,
     item.title, item.track, item.owner_id, item.owner_role = title.strip(), track, owner_id, owner_role.strip()
     item.region_id, item.bd_offset = region_id, bd_offset
     item.evidence_required, item.active = evidence_required, active
-    db.session.commit()
     return item
 
 

@@ -41,8 +41,9 @@ def _person_id(email: str | None) -> int | None:
 def seed_demo_readiness() -> None:
     if db.session.scalar(select(ChecklistTemplateItem.id).limit(1)) is None:
         for title, track, email, role, offset, evidence in DEMO_TEMPLATE:
-            checklist.save_template_item(title=title, track=track, owner_id=_person_id(email), owner_role=role,
-                                         bd_offset=offset, evidence_required=evidence)
+            checklist.set_template_item(title=title, track=track, owner_id=_person_id(email), owner_role=role,
+                                        bd_offset=offset, evidence_required=evidence)
+        db.session.commit()
     region = close_region()
     today, quarter = region.today(), region.quarter_at()
     # Its own lessons, by title: other domains' demos (an incident review) may have recorded lessons already.
