@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from app.audit.models import AuditEvent
 from app.auth.services import find_user_by_email
@@ -212,11 +212,15 @@ def seed_demo_risks() -> int:
     table = Risk.__table__
     rows = db.session.execute(select(table.c.id, table.c.status, table.c.level, table.c.created_at)
                               .where(table.c.id.in_([r[0] for r in risks]))).all()
+    dates = []
     for risk_id, status, level, created_at in rows:
         # The dates the past reviews and the cadence imply; a plain UPDATE, as they are not a change anyone made.
         state = SimpleNamespace(status=RiskStatus(status), level=RiskLevel(level), created_at=created_at,
                                 last_reviewed_at=reviewed.get(risk_id))
-        db.session.execute(update(table).where(table.c.id == risk_id).values(
-            last_reviewed_at=state.last_reviewed_at, next_review_on=cadence.next_review_on(state, settings)))
+        dates.append({"risk_id": risk_id, "reviewed": state.last_reviewed_at,
+                      "next_review": cadence.next_review_on(state, settings)})
+    # One statement run for every risk (executemany), not one round trip each.
+    db.session.execute(update(table).where(table.c.id == bindparam("risk_id")).values(
+        last_reviewed_at=bindparam("reviewed"), next_review_on=bindparam("next_review")), dates)
     db.session.commit()
     return len(risks)

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from app.auth.services import find_user_by_email
 from app.extensions import db
@@ -198,9 +198,12 @@ def seed_demo_watchlist() -> int:
     db.session.execute(insert(JobRun), all_runs)
     db.session.execute(insert(JobEvent), all_events)
     db.session.flush()
+    # Each job's newest run in one query, not one per job.
+    last_runs = {job_id: run_id for job_id, run_id in db.session.execute(
+        select(JobRun.job_id, func.max(JobRun.id)).where(JobRun.job_id.in_([job.id for job, *_rest in made]))
+        .group_by(JobRun.job_id))}
     for job, *_rest in made:
-        job.last_run_id = db.session.scalar(select(JobRun.id).where(JobRun.job_id == job.id)
-                                            .order_by(JobRun.id.desc()).limit(1))
+        job.last_run_id = last_runs.get(job.id)
         if job.state == JobState.DOWN:
             page_job(job, now)  # the failing job has paged: its alert is in the demo too
     db.session.commit()
