@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.auth.services import find_user_by_email
 from app.calendar.services import close_region
 from app.extensions import db
@@ -33,12 +34,16 @@ DEMO_LESSONS = [
 ]
 
 
-def _person_id(email: str | None) -> int | None:
-    person = find_user_by_email(email) if email else None
-    return person.id if person else None
-
-
 def seed_demo_readiness() -> None:
+    # Each person looked up once and held: the session keeps loaded rows only while something refers to them.
+    people: dict[str, User | None] = {}
+
+    def _person_id(email: str | None) -> int | None:
+        if email and email not in people:
+            people[email] = find_user_by_email(email)
+        person = people.get(email) if email else None
+        return person.id if person else None
+
     if db.session.scalar(select(ChecklistTemplateItem.id).limit(1)) is None:
         for title, track, email, role, offset, evidence in DEMO_TEMPLATE:
             checklist.set_template_item(title=title, track=track, owner_id=_person_id(email), owner_role=role,
