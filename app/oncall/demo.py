@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.services import find_user_by_email
+from app.database import commit_or_conflict
 from app.extensions import db
 from app.oncall import rotations, schedules
 from app.oncall.models import ContactKind, ContactMethod, NotificationRule, Rotation, Schedule
@@ -67,19 +68,23 @@ def seed_demo_oncall() -> Schedule:
                 if email not in users:
                     users[email] = find_user_by_email(email)
             people = [user.id for user in map(users.get, emails) if user is not None]
-            rotation = rotations.create_rotation(
+            rotation = rotations.new_rotation(
                 name=name, time_zone=zone, start_date=FIRST_MONDAY, start_time=handoff, handoff_kind=kind,
                 shift_length=1, member_ids=people,
                 description=f"Hands off {'every Monday' if kind == 'weekly' else 'every day'} at "
                             f"{handoff:%H:%M} {zone}.")
+            db.session.flush()  # one at a time, as create_rotation writes them
         made.append((rotation, (zone, days, opens, closes)))
     schedule = db.session.scalar(select(Schedule).where(Schedule.name == DEMO_SCHEDULE))
     if schedule is not None:
+        commit_or_conflict()
         return schedule
     schedule = schedules.create_schedule(
         name=DEMO_SCHEDULE, time_zone="UTC",
         description="APAC, EMEA and AMER business hours on weekdays; the after-hours rotation covers the rest.")
     for rotation, (zone, days, opens, closes) in made:
-        schedules.add_layer(schedule, rotation_id=rotation.id, time_zone=zone, days=days, start_time=opens,
+        schedules.new_layer(schedule, rotation_id=rotation.id, time_zone=zone, days=days, start_time=opens,
                             end_time=closes)
+        db.session.flush()  # one at a time, as add_layer writes them
+    commit_or_conflict()
     return schedule

@@ -62,15 +62,21 @@ def _apply_rotation(rotation: Rotation, *, name: str, description: str, time_zon
         _set_members(rotation, chosen)
 
 
-def create_rotation(*, name: str, time_zone: str, start_date: date, start_time: time, handoff_kind: str,
-                    shift_length: int, member_ids: Sequence[int] = (), description: str = "") -> Rotation:
+def create_rotation(**fields) -> Rotation:
     """Create a rotation; refuse a taken name, an unknown zone, a bad length, or a person listed twice or inactive."""
+    rotation = new_rotation(**fields)
+    commit_or_conflict(field="name")
+    return rotation
+
+
+def new_rotation(*, name: str, time_zone: str, start_date: date, start_time: time, handoff_kind: str,
+                 shift_length: int, member_ids: Sequence[int] = (), description: str = "") -> Rotation:
+    """create_rotation without the commit (the demo writes its rotations in one transaction)."""
     rotation = Rotation()
     _apply_rotation(rotation, name=name, description=description, time_zone=time_zone, start_date=start_date,
                     start_time=start_time, handoff_kind=handoff_kind, shift_length=shift_length,
                     member_ids=list(member_ids))
     db.session.add(rotation)
-    commit_or_conflict(field="name")
     return rotation
 
 

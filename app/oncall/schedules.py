@@ -98,9 +98,16 @@ def _apply_layer(layer: ScheduleLayer, *, rotation_id: int, time_zone: str, days
     layer.end_time = end_time.replace(second=0, microsecond=0)
 
 
-def add_layer(schedule: Schedule, *, rotation_id: int, time_zone: str, days: Sequence[int], start_time: time,
-              end_time: time, position: int | None = None) -> ScheduleLayer:
+def add_layer(schedule: Schedule, **fields) -> ScheduleLayer:
     """Add a layer (last, or at `position`); refuse an unknown rotation, no days or an unknown zone."""
+    layer = new_layer(schedule, **fields)
+    commit_or_conflict()
+    return layer
+
+
+def new_layer(schedule: Schedule, *, rotation_id: int, time_zone: str, days: Sequence[int], start_time: time,
+              end_time: time, position: int | None = None) -> ScheduleLayer:
+    """add_layer without the commit (the demo writes its schedule in one transaction)."""
     if len(schedule.layers) >= MAX_LAYERS:
         raise Invalid(f"A schedule holds at most {MAX_LAYERS} layers.", "rotation_id")
     layer = ScheduleLayer()
@@ -111,7 +118,6 @@ def add_layer(schedule: Schedule, *, rotation_id: int, time_zone: str, days: Seq
     wanted.insert(len(stored) if position is None else min(max(position, 0), len(stored)), layer)
     reposition(ScheduleLayer, stored, wanted)
     schedule.layers = wanted
-    commit_or_conflict()
     return layer
 
 
