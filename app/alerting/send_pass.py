@@ -229,11 +229,23 @@ def send_due_messages(*, batch: int | None = None, max_batches: int = 200,
                 exhausted = True
             else:
                 now = utcnow()
-                ids = claim_due(now, state.token, batch or max(room, 1))
+                try:
+                    ids = claim_due(now, state.token, batch or max(room, 1))
+                    outgoing = prepare(ids, now) if ids else []
+                except DBAPIError:
+                    if not in_flight:
+                        raise  # nothing of this pass is at the provider: the engine's pass fails and retries
+                    # The sends in flight have reached the provider: abandoning them to their leases would page
+                    # again any whose delivery report cannot reach the database either. Claim nothing more;
+                    # their outcomes are recorded, or kept until the database is back.
+                    db.session.rollback()
+                    log.warning("the database is unreachable while %d sends are in flight: claiming nothing "
+                                "more, keeping their outcomes", len(in_flight))
+                    ids, outgoing = [], []
                 claims += 1
                 if not ids:
                     exhausted = True
-                for item in prepare(ids, now) if ids else []:
+                for item in outgoing:
                     in_flight[pool.submit(send_one, item, config)] = item
         if not in_flight:
             if exhausted:

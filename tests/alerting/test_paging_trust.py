@@ -218,6 +218,48 @@ def test_sends_returned_together_are_all_kept_when_their_commit_fails_and_writte
     phones.expect_nothing()  # written, not sent again
 
 
+DAVE = "+14155550104"
+REFUSE_CLAIM = {
+    "sqlite": [f"CREATE TRIGGER refuse_claim BEFORE UPDATE OF status ON outbound_messages WHEN NEW.status = "
+               f"'sending' AND NEW.address = '{DAVE}' BEGIN SELECT RAISE(ABORT, 'database refused'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_claim() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "RAISE EXCEPTION 'database refused'; END $$",
+                   f"CREATE TRIGGER refuse_claim BEFORE UPDATE OF status ON outbound_messages FOR EACH ROW "
+                   f"WHEN (NEW.status = 'sending' AND NEW.address = '{DAVE}') EXECUTE FUNCTION refuse_claim()"],
+}
+ALLOW_CLAIM = {"sqlite": ["DROP TRIGGER refuse_claim"],
+               "postgresql": ["DROP TRIGGER refuse_claim ON outbound_messages", "DROP FUNCTION refuse_claim()"]}
+
+
+def test_a_claim_refused_while_sends_are_in_flight_records_those_sends_and_pages_nobody_twice(phones, make_user):
+    # Three sends go out at once; Alice's answers first, and the next claim (Dave's page) is refused by the
+    # database while Bob's and Carol's are still at the provider. Their outcomes must be recorded, not left to
+    # their leases, which would page them again if their delivery reports could not be written either.
+    for n, phone in enumerate((ALICE, BOB, CAROL, DAVE)):
+        person = make_user("responder", name=f"Person {n}")
+        give_methods(person, ("sms", phone, 0))
+        phones.trigger(f"Job {n}", escalation_policy_id=policy_for(([person], 60), name=f"P{n}").id,
+                       dedup_key=f"job-{n}")
+    phones.app.config["ENGINE_SEND_CONCURRENCY"] = 3
+    phones.twilio.answer_seconds_for.update({BOB: 1.0, CAROL: 1.0})
+    dialect = db.engine.dialect.name
+    for statement in REFUSE_CLAIM[dialect]:
+        db.session.execute(text(statement))
+    db.session.commit()
+
+    sent = send_pass.send_due_messages()
+
+    db.session.expire_all()
+    status = {m.address: m.status for m in db.session.scalars(select(OutboundMessage))}
+    assert (sent, status) == (3, {ALICE: "sent", BOB: "sent", CAROL: "sent", DAVE: "pending"})
+    for statement in ALLOW_CLAIM[dialect]:
+        db.session.execute(text(statement))
+    db.session.commit()
+    assert send_pass.send_due_messages() == 1
+    assert sorted(record.to for record in phones.twilio.messages) == sorted((ALICE, BOB, CAROL, DAVE))  # once each
+    phones.seen += 4
+
+
 # --- nothing silent --------------------------------------------------------------------------------------
 
 @pytest.fixture

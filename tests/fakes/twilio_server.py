@@ -100,6 +100,7 @@ class FakeTwilio:
         # a fixed time, or (answer_range) a random one between two bounds for each request.
         self.answer_seconds = 0.0
         self.answer_range: tuple[float, float] | None = None
+        self.answer_seconds_for: dict[str, float] = {}  # a number whose answers take this long instead
         # Where Twilio's delivery reports go, as the real service posts them: each accepted message gets a
         # signed "sent" report at its StatusCallback URL (rebased onto this origin) shortly after.
         self.report_to: str | None = None
@@ -355,6 +356,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             if refusal:
                 return 400, _error(refusal[0], refusal[1], 400)
             delay = random.uniform(*fake.answer_range) if fake.answer_range else fake.answer_seconds
+            delay = fake.answer_seconds_for.get(record.to or "", delay)
             if delay:
                 fake._stopping.wait(delay)
             record.sid = new_sid("SM" if record.kind == "message" else "CA")
