@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
@@ -49,6 +50,19 @@ def get_user(user_id: int) -> User:
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def user_finder() -> Callable[[str], User | None]:
+    """find_user_by_email that looks each address up once, for a loader naming the same people many times. Holding
+    the users also keeps them in the session, which otherwise drops loaded rows nothing refers to."""
+    found: dict[str, User | None] = {}
+
+    def find(email: str) -> User | None:
+        if email not in found:
+            found[email] = find_user_by_email(email)
+        return found[email]
+
+    return find
 
 
 def list_users() -> list[User]:

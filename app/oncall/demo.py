@@ -5,8 +5,7 @@ from datetime import date, time
 
 from sqlalchemy import select
 
-from app.auth.models import User
-from app.auth.services import find_user_by_email
+from app.auth.services import find_user_by_email, user_finder
 from app.database import commit_or_conflict
 from app.extensions import db
 from app.oncall import rotations, schedules
@@ -59,15 +58,12 @@ def seed_demo_oncall() -> Schedule:
     rotation is left as it is.
     """
     seed_demo_contacts()
-    users: dict[str, User | None] = {}  # each person looked up once, not once per rotation they are in
+    find_user = user_finder()  # each person looked up once, not once per rotation they are in
     made: list[tuple[Rotation, tuple]] = []
     for name, zone, kind, handoff, emails, days, opens, closes in DEMO_ROTATIONS:
         rotation = db.session.scalar(select(Rotation).where(Rotation.name == name))
         if rotation is None:
-            for email in emails:
-                if email not in users:
-                    users[email] = find_user_by_email(email)
-            people = [user.id for user in map(users.get, emails) if user is not None]
+            people = [user.id for user in map(find_user, emails) if user is not None]
             rotation = rotations.new_rotation(
                 name=name, time_zone=zone, start_date=FIRST_MONDAY, start_time=handoff, handoff_kind=kind,
                 shift_length=1, member_ids=people,

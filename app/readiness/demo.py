@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.auth.models import User
-from app.auth.services import find_user_by_email
+from app.auth.services import find_user_by_email, user_finder
 from app.calendar.services import close_region
 from app.extensions import db
 from app.readiness import checklist, lessons
@@ -35,13 +34,10 @@ DEMO_LESSONS = [
 
 
 def seed_demo_readiness() -> None:
-    # Each person looked up once and held: the session keeps loaded rows only while something refers to them.
-    people: dict[str, User | None] = {}
+    find_user = user_finder()  # each person looked up once
 
     def _person_id(email: str | None) -> int | None:
-        if email and email not in people:
-            people[email] = find_user_by_email(email)
-        person = people.get(email) if email else None
+        person = find_user(email) if email else None
         return person.id if person else None
 
     if db.session.scalar(select(ChecklistTemplateItem.id).limit(1)) is None:

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from app.auth.models import User
-from app.auth.services import find_user_by_email
+from app.auth.services import user_finder
 from app.calendar.services import close_region, current_quarter
 from app.database import commit_or_conflict
 from app.extensions import db
@@ -192,13 +191,7 @@ def seed_demo_vendors() -> int:
     """
     quarter = current_quarter()
     today = close_region().today()
-    users: dict[str, User | None] = {}
-
-    def user_by_email(email: str) -> User | None:
-        if email not in users:
-            users[email] = find_user_by_email(email)
-        return users[email]
-
+    user_by_email = user_finder()
     validator = user_by_email(DEMO_VALIDATOR)
     now = utcnow()
     last_quarter_at = datetime.combine(quarter.previous().last_day - timedelta(days=12), time(10), UTC)
