@@ -82,6 +82,37 @@ def test_a_message_sent_before_its_process_died_is_settled_by_its_delivery_repor
     assert "notified" in events(alert.id)
 
 
+def test_a_delivery_report_that_lands_while_the_lease_is_being_recovered_is_not_undone(phones, alice):
+    alert = phones.trigger(escalation_policy_id=policy_for(([alice], 60)).id)
+    ids = outbox.claim_due(utcnow(), "dying-process", 10)
+    [item] = outbox.prepare(ids, utcnow())
+    send_pass.send_one(item, phones.app.config)  # it reached Twilio; the process died before recording
+    sms = phones.expect_sms(ALICE, "QD alert 1:")
+    [message] = messages_of(alert.id)
+    phones.traveller.shift(timedelta(minutes=5))  # past the lease, and no report yet
+
+    def report_lands_first(conn, cursor, statement, parameters, context, executemany):
+        # Between the recovery's read of the expired messages and its release of this one, Twilio's report is
+        # recorded (as the report endpoint writes it: settled, with the provider's word).
+        if statement.startswith("UPDATE outbound_messages") and "last_error" in statement:
+            cursor.execute(f"UPDATE outbound_messages SET status = 'sent', delivery_status = 'sent' "
+                           f"WHERE id = {message.id}")
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", report_lands_first)
+    try:
+        counts = outbox.recover_expired_leases(utcnow())
+    finally:
+        event.remove(engine, "before_cursor_execute", report_lands_first)
+
+    assert counts == {"settled": 0, "released": 0}
+    db.session.expire_all()
+    assert (messages_of(alert.id)[0].status, messages_of(alert.id)[0].delivery_status) == ("sent", "sent")
+    phones.wait(minutes=5)
+    phones.expect_nothing()  # the page that reached Twilio is not sent again
+    assert [record.sid for record in phones.twilio.messages] == [sms.sid]
+
+
 def test_a_timeout_is_maybe_sent_and_waits_for_a_report_or_the_lease_before_sending_again(phones, alice, app):
     app.config["TWILIO_TIMEOUT_SECONDS"] = 1
     phones.twilio.fail_next(status=500, delay=3)  # Twilio takes the request and does not answer in time
