@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.database import register_engine_listeners, render_migration_item
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.url_rules import LazyBuilderRule
 from config import checked_runbooks_dir, load_config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -24,6 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:
     """Build the app from the environment (or `env`), then apply `overrides`; raises ConfigError when malformed."""
     app = Flask(__name__, instance_relative_config=False)
+    app.url_rule_class = LazyBuilderRule  # url_for's builders are compiled when first used (app/url_rules.py)
     app.config.update(load_config(env))
     if overrides:
         app.config.update(overrides)
