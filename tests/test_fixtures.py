@@ -48,3 +48,11 @@ def test_only_the_suites_databases_skip_waiting_for_the_disk():
     finally:
         for name, _url in created:
             support.drop_pg_database(name)
+
+
+def test_the_suite_collects_its_oldest_garbage_at_a_tenth_of_the_default_rate():
+    import gc
+
+    from tests.conftest import SUITE_GC_THRESHOLDS
+
+    assert gc.get_threshold() == SUITE_GC_THRESHOLDS  # set in every worker, not only the one that starts them
