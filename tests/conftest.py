@@ -27,7 +27,7 @@ BACKENDS = ["sqlite", "postgresql"]
 
 # Each worker's heap is large and lives to the end (the apps it keeps, their URL maps, SQLAlchemy's caches: 600,000
 # objects), and every test leaves objects that lived just long enough to reach the oldest generation, so CPython ran
-# a full collection every 50 tests or so, 130 ms each: a sixteenth of the suite's CPU (measured with gc.callbacks).
+# a full collection every 50 tests or so, 130 ms each: about 7 % of a worker's CPU (measured with gc.callbacks).
 # At a tenth of the rate the run holds more garbage for a while, which it has the memory for.
 SUITE_GC_THRESHOLDS = (7000, 10, 100)
 
