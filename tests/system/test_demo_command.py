@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 START_BOUND = 180  # seconds: generous, for a busy machine; the readiness signal ends the wait, not a timer
 # Both processes stop in about 1.5 s, on a quiet machine and beside six busy processes per core.
 STOP_BOUND = support.STOP_BOUND
+# A command typed at a terminal starts with Ctrl+C's default action. A suite started in the background by a script
+# (`... &`) hands its children SIGINT ignored, and Python then never raises KeyboardInterrupt: the demo would sit out
+# the Ctrl+C this test sends. So the demo starts as a terminal starts it: an exec with SIGINT back to its default.
+AS_AT_A_TERMINAL = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
 
 
 def _free_port() -> int:
@@ -48,8 +53,8 @@ class Demo:
         self.db = tmp_path / "demo.db"
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{self.db}", "SECRET_KEY": "demo-test-secret-key",
                "SCHEDULER_HEARTBEAT_SECONDS": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port",
-                                         str(self.port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-c", AS_AT_A_TERMINAL, "-m", "flask", "--app", "wsgi",
+                                         "demo", "--port", str(self.port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
