@@ -1,8 +1,8 @@
 """URL rules whose url_for builders are compiled when first used, not when the app is built.
 
 Werkzeug turns every rule into two small Python functions for url_for (with and without unknown arguments) the
-moment the rule is added: for Quarterdeck's 400-odd rules that was nine tenths of create_app(), about 170 ms of
-every process start (each gunicorn worker, the scheduler, every `flask` command). Most processes build few of
+moment the rule is added: for Quarterdeck's 400-odd rules that was nine tenths of create_app() (188 ms, now 26)
+in every process start (each gunicorn worker, the scheduler, every `flask` command). Most processes build few of
 those URLs, and a job ping builds none. Matching is untouched: the rule's pattern is still compiled at once.
 
 It overrides Rule._compile_builder, which is Werkzeug's own (not public) API: requirements.txt pins Werkzeug,

@@ -2,12 +2,14 @@
 leave it, and only the suite's throwaway PostgreSQL databases skip waiting for the disk on commit."""
 from __future__ import annotations
 
+import gc
+
 import psycopg
 from flask import g
 
 from app.auth.roles import Role
 from tests import support
-from tests.conftest import require, sign_in
+from tests.conftest import SUITE_GC_THRESHOLDS, require, sign_in
 
 
 def test_a_signed_in_client_is_who_it_was_signed_in_as_and_the_sign_in_is_recorded(app, make_user):
@@ -51,8 +53,4 @@ def test_only_the_suites_databases_skip_waiting_for_the_disk():
 
 
 def test_the_suite_collects_its_oldest_garbage_at_a_tenth_of_the_default_rate():
-    import gc
-
-    from tests.conftest import SUITE_GC_THRESHOLDS
-
     assert gc.get_threshold() == SUITE_GC_THRESHOLDS  # set in every worker, not only the one that starts them

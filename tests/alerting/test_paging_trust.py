@@ -106,8 +106,8 @@ def test_a_delivery_report_that_lands_while_the_lease_is_being_recovered_is_not_
         event.remove(engine, "before_cursor_execute", report_lands_first)
 
     assert counts == {"settled": 0, "released": 0}
-    db.session.expire_all()
-    assert (messages_of(alert.id)[0].status, messages_of(alert.id)[0].delivery_status) == ("sent", "sent")
+    db.session.refresh(message)
+    assert (message.status, message.delivery_status) == ("sent", "sent")
     phones.wait(minutes=5)
     phones.expect_nothing()  # the page that reached Twilio is not sent again
     assert [record.sid for record in phones.twilio.messages] == [sms.sid]
