@@ -69,6 +69,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str
     from app.system import metrics
     metrics.init_app(app)  # its timer starts before the access check, so refusals are timed too
     web.init_app(app)
+    from app import static_files
+    static_files.init_app(app)  # stylesheets and scripts are fetched once per version
     from app import navigation
     navigation.init_app(app)  # the main menu's places, per role
     from app import field_labels

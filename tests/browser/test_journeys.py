@@ -90,3 +90,22 @@ def test_the_content_security_policy_blocks_nothing_the_pages_need(page, live_se
     # Control: the watcher does see a violation when there is one (an inline style the policy refuses).
     page.evaluate("document.head.appendChild(Object.assign(document.createElement('style'), {textContent: 'p{}'}))")
     page.wait_for_function("window.__cspViolations.length > 0")
+
+
+STATIC_TRANSFERS = """performance.getEntriesByType('resource').filter(e => e.name.includes('/static/'))
+    .map(e => [new URL(e.name).pathname, e.transferSize])"""
+
+
+def test_the_next_page_of_a_visit_asks_for_no_stylesheet_or_script_again(page, live_server):
+    # Resource Timing: a file taken from the browser's cache moved no bytes over the network.
+    page.goto("/login")
+    first_visit = page.evaluate(STATIC_TRANSFERS)
+    assert len(first_visit) >= 6 and all(transferred > 0 for _path, transferred in first_visit), first_visit
+
+    sign_in(page, DEMO_LOGINS["crisis_team"])
+    page.wait_for_url(f"{live_server}/")
+    page.goto("/risks")
+    assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).display") == "flex"  # styled
+    next_page = page.evaluate(STATIC_TRANSFERS)
+    assert len(next_page) >= 6
+    assert [path for path, transferred in next_page if transferred > 0] == []
