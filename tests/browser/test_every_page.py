@@ -5,6 +5,8 @@ The pages are found the way a person finds them: from the main menu, then one mo
 (/risks/7 and /risks/9 are the same page)."""
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from urllib.parse import urlsplit
 
@@ -25,9 +27,6 @@ from tests.browser.helpers import (
 NOT_PAGES = re.compile(r"(\.csv|\.ics|\.md|\.vcf|/export|/download|vcard|/evidence/|/feeds?/|/static/|/api/|/ping/|"
                        r"/healthz|/a/\d+$|/login|/logout|/metrics)")
 PAGES_PER_ROLE = 90
-# axe-core takes most of the time: each kind of page is checked once per test process, by the first role to see it
-# (the roles share most pages; a page only one role sees is checked for that role).
-AXED: set[str] = set()
 
 
 def kind_of(path: str) -> str:
@@ -65,8 +64,29 @@ def crawl(page, base: str):
             queue.extend((link, depth + 1) for link in _links(page))
 
 
+@pytest.fixture(scope="session")
+def first_to_axe(tmp_path_factory):
+    """axe-core takes most of this test's time: each kind of page is checked once per run, by the first role to see
+    it, in whichever test process that is (the roles share most pages; a page only one role sees is checked for that
+    role). The claims are files in a folder of this run that every xdist worker shares; creating one is atomic."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent  # each worker's basetemp is a folder of the run's
+    claims = run_folder / "axe-claims"
+    claims.mkdir(exist_ok=True)
+
+    def claim(kind: str) -> bool:
+        try:
+            os.close(os.open(claims / hashlib.sha1(kind.encode()).hexdigest(), os.O_CREAT | os.O_EXCL))
+            return True
+        except FileExistsError:
+            return False
+
+    return claim
+
+
 @pytest.mark.parametrize("role", list(DEMO_LOGINS))
-def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, role):
+def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, first_to_axe, role):
     context = browser.new_context(base_url=live_server, viewport=PHONE)
     context.set_default_timeout(8000)
     page = context.new_page()
@@ -83,9 +103,8 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, role):
                 problems.append(f"{path}: the main bar is {height:.0f} px tall")
             if small := small_targets(page):
                 problems.append(f"{path}: small tap targets {small[:4]}")
-            if kind not in AXED and (found := axe_violations(page)):
+            if first_to_axe(kind) and (found := axe_violations(page)):
                 problems.append(f"{path}: axe {found}")
-            AXED.add(kind)
     finally:
         context.close()
     assert visited >= 15, f"only {visited} pages reached: the crawl is broken"
