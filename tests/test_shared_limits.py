@@ -21,8 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from app import create_app
+from app.auth import services
+from app.extensions import db
 from tests import support
 from tests.conftest import require
+from tests.hostile.identities import user_factory
+from tests.walk_values import build_url_values
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("QD_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -45,24 +50,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def shared_server(tmp_path):
-    """Quarterdeck under gunicorn with 2 workers, SQLite in tmp_path, throttles in Redis under a fresh prefix."""
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """Quarterdeck under gunicorn with 2 workers, SQLite in a folder of its own, throttles in Redis under a fresh
+    prefix. The two tests share it: one counts sign-in failures for one address, the other pings of one job."""
     require(redis_unavailable_reason())
     import redis
 
+    folder = tmp_path_factory.mktemp("shared-limits")
     prefix = f"qd-test-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, **support.TEST_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'qd.db'}",
+    env = {**os.environ, **support.TEST_ENV, "DATABASE_URL": f"sqlite:///{folder / 'qd.db'}",
            "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "LOGIN_MAX_FAILURES": "5",
            "PING_RATE_LIMIT": "5 per minute", "PASSWORD_HASH_METHOD": support.FAST_HASH, "LOG_LEVEL": "WARNING"}
-    (tmp_path / "runbooks").mkdir()
-    setup = ("from app import create_app\nfrom app.extensions import db\nfrom app.auth import services\n"
-             "from tests.walk_values import build_url_values\nfrom tests.hostile.identities import user_factory\n"
-             "app = create_app()\nwith app.app_context():\n    db.create_all()\n"
-             f"    services.create_user(email='target@example.com', name='T', role='responder', password={PASSWORD!r})\n"
-             f"    print(build_url_values(user_factory(), __import__('pathlib').Path({str(tmp_path / 'runbooks')!r}))['ping_key'])\n")
-    ping_key = subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=env, check=True, capture_output=True,
-                              text=True).stdout.strip().splitlines()[-1]
+    (folder / "runbooks").mkdir()
+    # The database the workers will open, made here. Not with the Redis settings: the limiter is one object per
+    # process, and this process goes on running other tests on its in-memory counts.
+    setup = create_app(env={name: value for name, value in env.items() if not name.startswith("RATELIMIT_")})
+    with setup.app_context():
+        db.create_all()
+        services.create_user(email="target@example.com", name="T", role="responder", password=PASSWORD)
+        ping_key = build_url_values(user_factory(), folder / "runbooks")["ping_key"]
+        db.session.remove()
+        db.engine.dispose()
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
                                f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"], cwd=ROOT, env=env,
