@@ -47,7 +47,7 @@ def main() -> int:
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", os.environ.get("QD_TEST_WORKERS", "2"),
             "--durations=5", *(sys.argv[1:] or ["tests"])]
     say("Running: " + " ".join(args[1:]))
-    # pytest rewrites the asserts of the 480 test modules as it collects them, in each worker, and keeps the result
+    # pytest rewrites the asserts of the 479 test modules as it collects them, in each worker, and keeps the result
     # only where bytecode may be written: with PYTHONDONTWRITEBYTECODE set in the environment every worker, and
     # every pytest the suite starts, rewrote them all again (11 s of CPU per collection against 5 s). The caches go
     # to __pycache__ folders, which git ignores.

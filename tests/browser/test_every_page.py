@@ -66,9 +66,10 @@ def crawl(page, base: str):
 
 @pytest.fixture(scope="session")
 def first_to_axe(tmp_path_factory):
-    """axe-core takes most of this test's time: each kind of page is checked once per run, by the first role to see
-    it, in whichever test process that is (the roles share most pages; a page only one role sees is checked for that
-    role). The claims are files in a folder of this run that every xdist worker shares; creating one is atomic."""
+    """axe-core is a third of this test's CPU (99 s with it, 65 s without): each kind of page is checked once per run,
+    by the first role to see it, in whichever test process that is (the roles share most pages; a page only one role
+    sees is checked for that role). The claims are files in a folder of this run that every xdist worker shares;
+    creating one is atomic."""
     run_folder = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         run_folder = run_folder.parent  # each worker's basetemp is a folder of the run's
