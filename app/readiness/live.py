@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import TextClause, event
 
 from app.extensions import db
 from app.readiness.chase import ChaseGroup, what_to_chase
@@ -56,8 +56,12 @@ def _note_write(session, *_args) -> None:
     session.info[WROTE] = True
 
 
+WRITING_TEXT = ("INSERT", "UPDATE", "DELETE", "WITH")  # a textual statement that may write (the detector's on PostgreSQL)
+
+
 def _note_statement(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    if state.is_insert or state.is_update or state.is_delete or (
+            isinstance(state.statement, TextClause) and state.statement.text.lstrip()[:6].upper().startswith(WRITING_TEXT)):
         state.session.info[WROTE] = True
 
 

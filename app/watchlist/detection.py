@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.extensions import db
 from app.timeutil import utcnow
@@ -53,10 +54,14 @@ def _in_state(*states: str):
     return Job.state.concat("").in_(states)
 
 
-def _due(now: datetime, *conditions):
+# The pass's two reads are built once, with `now` bound when sent: a pass runs every few seconds, and building and
+# keying a statement cost as much CPU as sending it.
+@cache
+def _due_watched():
+    """Watched jobs whose deadline passed by `now`, oldest first, a batch at a time."""
     return select(Job.id, Job.state, Job.next_deadline, Job.due_at, Job.grace_seconds, Job.max_duration_seconds) \
-        .where(Job.next_deadline <= now, *conditions).order_by(Job.next_deadline, Job.id).limit(BATCH) \
-        .with_for_update(skip_locked=True)  # PostgreSQL: another scheduler skips the jobs this pass holds
+        .where(Job.next_deadline <= bindparam("now"), _in_state(*WATCHED)).order_by(Job.next_deadline, Job.id) \
+        .limit(BATCH).with_for_update(skip_locked=True)  # PostgreSQL: another scheduler skips the jobs this pass holds
 
 
 def _catch_up_cutoff(now: datetime) -> datetime:
@@ -72,7 +77,8 @@ def _advance_states(now: datetime, summary: Counter) -> bool:
     seen: set[int] = set()
     cutoff, caught_up, grouped = _catch_up_cutoff(now), False, False
     while True:
-        rows = [row for row in db.session.execute(_due(now, _in_state(*WATCHED))).all() if row.id not in seen]
+        read = db.session.execute(_due_watched(), {"now": now}).all()
+        rows = [row for row in read if row.id not in seen]
         if not rows:
             return grouped
         if not caught_up and rows[0].next_deadline < cutoff:
@@ -86,6 +92,10 @@ def _advance_states(now: datetime, summary: Counter) -> bool:
         seen.update(row.id for row in rows)
         _advance_batch(rows, now, summary)
         db.session.commit()
+        if len(read) < BATCH:
+            # A short batch took every due job this pass could hold: what it moved is down (not watched) or due
+            # after `now`, and a job another scheduler held is that scheduler's. Reading again would find nothing.
+            return grouped
 
 
 def _move_down_and_page_grouped(now: datetime, cutoff: datetime, summary: Counter) -> bool:
@@ -129,30 +139,26 @@ def _chain(row, now: datetime) -> list[tuple[datetime, str, str, str]]:
 
 
 def _advance_batch(rows: list, now: datetime, summary: Counter) -> None:
-    """Every transition due for `rows` in two set-based statements (down, late) and one insert of their lines."""
+    """Every transition due for `rows`, and the timeline lines of the jobs won, in set-based statements."""
     chains = {row.id: _chain(row, now) for row in rows}
-    going_down, going_late = [], []
+    going_down, going_late, lines = [], [], []
     for row in rows:
         moment, _from, final, reason = chains[row.id][-1]
         if final == JobState.DOWN:
-            # Down: the page is due at the moment it went down; alert_key stays empty until it is raised.
             going_down.append((row.id, row.state, row.next_deadline, moment, reason))
         else:
             going_late.append((row.id, row.state, row.next_deadline, moment,
                                moment + timedelta(seconds=row.grace_seconds)))
-    won = bulk.mark_down(going_down) | bulk.mark_late(going_late)
+        lines += [{"job_id": row.id, "at": at, "kind": "state", "from_state": before, "to_state": after,
+                   "text": f"{before} → {after}: {WHY[why]}"} for at, before, after, why in chains[row.id]]
+    won = bulk.advance(going_down, going_late, lines)
     _count_lost(summary, len(rows) - len(won))  # a ping or another scheduler changed them first; it decides
-    events = []
     for row in rows:
         if row.id not in won:
             continue
-        for at, before, after, why in chains[row.id]:
-            events.append({"job_id": row.id, "at": at, "kind": "state", "from_state": before, "to_state": after,
-                           "text": f"{before} → {after}: {WHY[why]}"})
-            summary[after] += 1
+        summary.update(after for _at, _before, after, _why in chains[row.id])
         if chains[row.id][-1][3] == "too_slow":
             _mark_runs_too_slow(row)
-    bulk.record_many(events)
 
 
 def _count_lost(summary: Counter, lost: int) -> None:
@@ -168,10 +174,11 @@ def _mark_runs_too_slow(row) -> None:
         .execution_options(synchronize_session=False))
 
 
-def _down_unpaged(now: datetime):
-    """Jobs down whose page is due and not raised yet, oldest first (held against another scheduler)."""
+@cache
+def _down_unpaged():
+    """Jobs down whose page is due by `now` and not raised yet, oldest first (held against another scheduler)."""
     return select(Job.id, Job.next_deadline, Job.escalation_policy_id) \
-        .where(Job.next_deadline <= now, _in_state(JobState.DOWN.value), Job.alert_key.is_(None)) \
+        .where(Job.next_deadline <= bindparam("now"), _in_state(JobState.DOWN.value), Job.alert_key.is_(None)) \
         .order_by(Job.next_deadline, Job.id).with_for_update(skip_locked=True)
 
 
@@ -180,7 +187,7 @@ def _raise_due_pages(now: datetime, summary: Counter, grouped: bool = False) -> 
     running too long) join its alerts whatever their number."""
     config = current_app.config
     cutoff = _catch_up_cutoff(now)
-    rows = db.session.execute(_down_unpaged(now)).all()
+    rows = db.session.execute(_down_unpaged(), {"now": now}).all()
     catch_up = [row for row in rows if row.next_deadline < cutoff]
     fresh = [row for row in rows if row.next_deadline >= cutoff]
     if catch_up and (grouped or len(catch_up) >= int(config["WATCHLIST_CATCHUP_MIN_JOBS"])):

@@ -8,7 +8,7 @@ import pytest
 from tests.drtests.conftest import make_exercise, make_template  # noqa: F401
 from tests.risks.fixtures import make_risk, owner  # noqa: F401
 from tests.vendors.conftest import make_contact, make_vendor  # noqa: F401
-from tests.watchlist.conftest import make_app, make_job  # noqa: F401
+from tests.watchlist.conftest import make_app, make_job, ping  # noqa: F401
 
 # Q4 FY27 (fiscal year from February) runs from 1 November 2026 to 31 January 2027. On a weekends-only
 # calendar BD0 is Friday 29 January 2027 and BD-5 is Friday 22 January.

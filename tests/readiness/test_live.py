@@ -6,6 +6,8 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from app.extensions import db
+from app.readiness.live import KEPT
+from app.watchlist.detection import run_detection_pass
 from tests.conftest import count_queries
 from tests.readiness.conftest import NOV_17
 
@@ -46,6 +48,21 @@ def test_a_write_makes_the_next_view_compute_afresh(login_as, make_risk):
 
     assert register_reads(lambda: client.get("/readiness")) > kept
     assert "Ledger cut-over slips" in client.get("/readiness").get_data(as_text=True)
+
+
+def test_a_detection_pass_that_moves_a_job_makes_the_next_view_compute_afresh(app, login_as, make_job, ping, clock):
+    """On PostgreSQL the detector writes with textual statements (arrays, unnest): they count as writes too."""
+    ping(make_job(interval_minutes=60, grace_minutes=15))
+    client = login_as("crisis_team")
+    client.get("/readiness")
+    clock.move_to(NOV_17 + timedelta(minutes=30))
+    assert run_detection_pass() == {}  # nothing due: the kept readiness stays
+    assert app.extensions[KEPT]
+
+    clock.move_to(NOV_17 + timedelta(minutes=61))
+    assert run_detection_pass() == {"late": 1}
+
+    assert not app.extensions[KEPT]
 
 
 def test_the_kept_readiness_is_computed_again_after_a_minute(login_as, clock):

@@ -9,7 +9,6 @@ from sqlalchemy import select, text
 from app.alerting.models import AlertEvent
 from app.extensions import db
 from app.watchlist import services, windows
-from app.watchlist.models import Job
 from tests.watchlist.conftest import START, alerts, detect, events_of, fresh, runs_of, state_changes
 
 HOUR = timedelta(hours=1)
@@ -274,13 +273,13 @@ def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock,
     if backend == "postgresql":
         pytest.skip("on PostgreSQL the pass reads its jobs FOR UPDATE: the ping waits for it (the race test below)")
 
-    from app.watchlist.detection import WATCHED, _advance_batch, _due
+    from app.watchlist.detection import _advance_batch, _due_watched
 
     job = make_job()
     ping(job)
     now = START + 2 * HOUR
     clock.move_to(now)
-    [stale] = db.session.execute(_due(now, Job.state.in_(WATCHED))).all()  # the pass reads the due job...
+    [stale] = db.session.execute(_due_watched(), {"now": now}).all()  # the pass reads the due job...
     ping(job)  # ...a ping lands before it writes...
     summary = Counter()
 
@@ -289,6 +288,49 @@ def test_a_transition_a_ping_made_first_is_not_made_again(make_job, ping, clock,
 
     assert summary == {"lost_race": 1}
     assert (fresh(job).state, len(state_changes(job))) == ("up", 1)
+
+
+def test_a_batch_moves_and_records_only_the_jobs_still_as_read(make_job, ping, clock):
+    """The batch write (one statement on PostgreSQL) is compare-and-set per job: a job whose state or deadline is no
+    longer the one read is neither moved nor given timeline lines, and the others are, down and late together."""
+    from app.watchlist import bulk
+
+    down, late, moved_on = (make_job(name=name) for name in ("Down", "Late", "Pinged meanwhile"))
+    for job in (down, late, moved_on):
+        ping(job)
+    deadline, now = START + HOUR, START + HOUR + timedelta(minutes=20)
+    clock.move_to(now)
+    stale_deadline = fresh(moved_on).next_deadline - timedelta(minutes=1)  # what a pass read before a ping moved it
+
+    won = bulk.advance(
+        [(down.id, "up", deadline, deadline + timedelta(minutes=15), "missed")],
+        [(late.id, "up", deadline, deadline, deadline + timedelta(minutes=15)),
+         (moved_on.id, "up", stale_deadline, stale_deadline, deadline)],
+        [{"job_id": job.id, "at": deadline, "kind": "state", "from_state": "up", "to_state": to, "text": f"up → {to}"}
+         for job, to in ((down, "down"), (late, "late"), (moved_on, "late"))])
+    db.session.commit()
+
+    assert won == {down.id, late.id}
+    assert (fresh(down).state, fresh(down).down_since, fresh(down).alert_key) == ("down", deadline + timedelta(minutes=15), None)
+    assert (fresh(late).state, fresh(late).next_deadline) == ("late", deadline + timedelta(minutes=15))
+    assert fresh(moved_on).state == "up"
+    assert state_changes(down)[1:] == [(deadline, "up", "down")]
+    assert state_changes(late)[1:] == [(deadline, "up", "late")]
+    assert state_changes(moved_on)[1:] == []
+
+
+def test_a_detector_write_refuses_a_naive_instant(make_job, ping, backend):
+    """Instants travel as text to PostgreSQL: one without its offset would be read in the session's zone."""
+    from app.watchlist import bulk
+
+    if backend != "postgresql":
+        pytest.skip("SQLite's writes bind through UTCDateTime, which refuses it the same way")
+    job = make_job()
+    ping(job)
+    naive = datetime(2026, 11, 16, 10, 0)
+
+    with pytest.raises(ValueError, match="naive"):
+        bulk.advance([], [(job.id, "up", fresh(job).next_deadline, naive, naive)], [])
 
 
 def test_two_schedulers_racing_on_postgresql_transition_and_page_each_job_once(app, backend, make_job, ping, clock):

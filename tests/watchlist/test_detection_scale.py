@@ -45,6 +45,31 @@ def test_a_pass_with_nothing_due_reads_two_ranges_whatever_the_number_of_jobs(ma
     assert few == many == 2
 
 
+def test_a_pass_moving_due_jobs_sends_the_same_statements_for_3_as_for_33(make_job, ping, clock, backend):
+    """A read, the batch's write and the read of pages due: on PostgreSQL the moves and their timeline lines are one
+    statement; SQLite sends the update and the insert apart. A short batch is not read again."""
+    first = pinged_jobs(make_job, ping, 3)
+    summaries = []
+    few = statements_of(lambda: summaries.append(detect(START + HOUR + timedelta(minutes=1))))
+    clock.move_to(START + HOUR + timedelta(minutes=2))
+    for job in first:
+        ping(job)
+    pinged_jobs(make_job, ping, 30)
+
+    many = statements_of(lambda: summaries.append(detect(START + 2 * HOUR + timedelta(minutes=3))))
+
+    assert summaries == [{"late": 3}, {"late": 33}]
+    assert few == many == (3 if backend == "postgresql" else 4)
+
+
+def test_a_pass_takes_every_due_job_when_they_fill_several_batches(make_job, ping, clock, monkeypatch):
+    monkeypatch.setattr(detection, "BATCH", 2)
+    jobs = pinged_jobs(make_job, ping, 5)
+
+    assert detect(START + HOUR + timedelta(minutes=1)) == {"late": 5}
+    assert {fresh(job).state for job in jobs} == {"late"}
+
+
 @pytest.mark.config(WATCHLIST_CATCHUP_MINUTES=5, WATCHLIST_CATCHUP_MIN_JOBS=3)
 def test_a_catch_up_costs_the_same_statements_for_4_jobs_as_for_16(make_job, ping, clock):
     first = pinged_jobs(make_job, ping, 4)
@@ -150,7 +175,7 @@ def test_a_pass_reads_its_due_jobs_through_the_deadline_index_not_the_state_inde
     if backend != "sqlite":
         pytest.skip("the plan PostgreSQL chooses depends on its statistics; SQLite's is fixed by the schema")
     now = START + HOUR
-    reads = [detection._due(now, detection._in_state(*detection.WATCHED)), detection._down_unpaged(now)]
+    reads = [detection._due_watched().params(now=now), detection._down_unpaged().params(now=now)]
     for statement in reads:
         sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
         plan = " ".join(row[3] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
