@@ -64,8 +64,10 @@ def page_groups(rows: list, now: datetime) -> tuple[int, int]:
 
 
 _PAGED_LINES = {
-    # The group's ids travel as ONE parameter (an array, a JSON list), not one parameter set per job.
-    "postgresql": "SELECT id, :at, :recorded, 'paged', :text, '' FROM unnest(CAST(:ids AS integer[])) AS id",
+    # The group's ids travel as ONE parameter, a JSON list, not one parameter set per job (nor an array: psycopg
+    # writes an array literal element by element in Python; json.dumps is done in C).
+    "postgresql": "SELECT CAST(id AS integer), :at, :recorded, 'paged', :text, '' "
+                  "FROM jsonb_array_elements_text(CAST(:ids AS jsonb)) AS id",
     "sqlite": "SELECT value, :at, :recorded, 'paged', :text, '' FROM json_each(:ids)",
 }
 
@@ -75,7 +77,7 @@ def _record_paged(ids: list[int], now: datetime, line: str) -> None:
     statement = text("INSERT INTO watch_job_events (job_id, at, recorded_at, kind, text, detail) "
                      + _PAGED_LINES[dialect]).bindparams(bindparam("at", type_=UTCDateTime()),
                                                          bindparam("recorded", type_=UTCDateTime()))
-    db.session.execute(statement, {"ids": ids if dialect == "postgresql" else json.dumps(ids), "at": now,
+    db.session.execute(statement, {"ids": json.dumps(ids), "at": now,
                                    "recorded": utcnow(), "text": line[:500]})
 
 
