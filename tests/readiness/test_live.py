@@ -51,7 +51,7 @@ def test_a_write_makes_the_next_view_compute_afresh(login_as, make_risk):
 
 
 def test_a_detection_pass_that_moves_a_job_makes_the_next_view_compute_afresh(app, login_as, make_job, ping, clock):
-    """On PostgreSQL the detector writes with textual statements (arrays, unnest): they count as writes too."""
+    """On PostgreSQL the detector writes with a textual statement (its rows as JSON): it counts as a write too."""
     ping(make_job(interval_minutes=60, grace_minutes=15))
     client = login_as("crisis_team")
     client.get("/readiness")
