@@ -319,6 +319,17 @@ def test_a_batch_moves_and_records_only_the_jobs_still_as_read(make_job, ping, c
     assert state_changes(moved_on)[1:] == []
 
 
+def test_a_deadline_with_microseconds_is_still_matched_by_the_batch_write(make_job, ping, clock):
+    """The batch compares the deadline it read (sent as text to PostgreSQL): its microseconds must survive."""
+    clock.move_to(START + timedelta(microseconds=123456))
+    job = make_job(grace_minutes=15)
+    ping(job)
+    clock.move_to(START + HOUR + timedelta(minutes=1))
+
+    assert detect() == {"late": 1}
+    assert state_changes(job)[-1] == (START + HOUR + timedelta(microseconds=123456), "up", "late")
+
+
 def test_a_detector_write_refuses_a_naive_instant(make_job, ping, backend):
     """Instants travel as text to PostgreSQL: one without its offset would be read in the session's zone."""
     from app.watchlist import bulk
