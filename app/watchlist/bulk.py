@@ -17,11 +17,13 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, text, update
 
+from app.database import UTCDateTime
 from app.extensions import db
 from app.timeutil import utcnow
 from app.watchlist.models import Job, JobEvent, JobState
 
 JOBS, EVENTS = Job.__table__, JobEvent.__table__
+_INSTANT = UTCDateTime()
 Down = tuple[int, str, datetime, datetime, str]  # (id, state read, deadline read, moment, reason)
 Late = tuple[int, str, datetime, datetime, datetime]  # (id, state read, deadline read, moment, next deadline)
 
@@ -82,11 +84,9 @@ def _line(event: dict) -> dict:
 
 
 def _json_value(value):
-    """Instants as ISO 8601 with their offset; a naive one is refused, as UTCDateTime refuses it."""
+    """Instants as ISO 8601 in UTC, by the rule every instant column binds with (UTCDateTime: naive is refused)."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a naive datetime in a detector write; use timeutil.utcnow() or an aware value")
-        return value.isoformat()
+        return _INSTANT.process_bind_param(value, db.session.get_bind().dialect).isoformat()
     raise TypeError(f"{type(value).__name__} is not a detector value")
 
 
